@@ -15,20 +15,45 @@ function(kprof_test name)
   # Tests find fixtures, bundled programs and tests/tools/node_modules from here.
   target_compile_definitions(${name} PRIVATE KPROF_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                                              KPROF_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  # Tests that sample the machine or start real servers measure behaviour that other tests
+  # running beside them on two cores would disturb: they run one at a time.
+  set(serial FALSE)
+  if("privileged" IN_LIST ARG_LABELS OR "e2e" IN_LIST ARG_LABELS)
+    set(serial TRUE)
+  endif()
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} RUN_SERIAL ${serial}
     # A test that calls GTEST_SKIP must not count as passed: ctest reports it as skipped.
                SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
 endfunction()
 
-# kprof_fuzz_target(NAME SOURCES... DEPS...) — a libFuzzer binary, built only with KPROF_FUZZ.
+# kprof_fuzz_target(NAME SOURCES... DEPS... [SEEDS dir]) — a libFuzzer binary, built only with
+# KPROF_FUZZ. scripts/fuzz.sh builds the `fuzzers` target and runs every binary listed in
+# <build>/fuzz-targets.txt for a bounded time, starting from a copy of its seed folder.
 function(kprof_fuzz_target name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "SEEDS" "SOURCES;DEPS" ${ARGN})
   if(NOT KPROF_FUZZ)
     return()
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE kprof_options ${ARG_DEPS})
   target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  if(NOT ARG_SEEDS)
+    set(ARG_SEEDS ${CMAKE_CURRENT_SOURCE_DIR}/testdata/fuzz-seeds)
+  endif()
+  set_property(GLOBAL APPEND PROPERTY KPROF_FUZZ_TARGETS ${name})
+  set_property(GLOBAL APPEND PROPERTY KPROF_FUZZ_RUNS "$<TARGET_FILE:${name}> ${ARG_SEEDS}")
+endfunction()
+
+# Called once at the end of the top-level CMakeLists: the `fuzzers` target and the run list.
+function(kprof_finish_fuzz_targets)
+  if(NOT KPROF_FUZZ)
+    return()
+  endif()
+  get_property(targets GLOBAL PROPERTY KPROF_FUZZ_TARGETS)
+  get_property(runs GLOBAL PROPERTY KPROF_FUZZ_RUNS)
+  add_custom_target(fuzzers DEPENDS ${targets})
+  string(REPLACE ";" "\n" runs_text "${runs}")
+  file(GENERATE OUTPUT ${PROJECT_BINARY_DIR}/fuzz-targets.txt CONTENT "${runs_text}\n")
 endfunction()
