@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "agent/report/flame_graph_page.hpp"
 
@@ -100,12 +101,23 @@ std::string escapeXml(const std::string& text) {
   out.reserve(text.size());
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -147,39 +159,40 @@ std::string renderFlameGraphSvg(const FlameNode& root, const FlameGraphOptions& 
 
   std::ostringstream body;
   int max_depth = 0;
-  std::function<void(const FlameNode&, double, int)> draw = [&](const FlameNode& node, double x,
-                                                                int depth) {
-    const double share = static_cast<double>(node.total) / total;
-    const double width = share * kWidth;
-    max_depth = std::max(max_depth, depth);
-    const double y = kTop + depth * kRowHeight;
-    std::string tooltip = node.name + " (" + std::to_string(node.total) + " " + options.unit +
-                          ", " + formatShare(share) + ")";
-    std::string colour = warmColour(node.name);
-    if (options.diff) {
-      const double base_share = static_cast<double>(node.base_total) / base_total;
-      tooltip += ", base " + formatShare(base_share);
-      colour = diffColour(base_share, share);
-    }
-    body << "<g><title>" << escapeXml(tooltip) << "</title><rect x=\"" << x << "\" y=\"" << y
-         << "\" width=\"" << width << "\" height=\"" << (kRowHeight - 1) << "\" fill=\"" << colour
-         << "\" rx=\"2\"/>";
-    // About 7 px per character at 12 px: show as much of the name as fits.
-    const auto fits = static_cast<size_t>(std::max(0.0, (width - 6) / 7));
-    if (fits >= 3) {
-      std::string label = node.name.size() > fits ? node.name.substr(0, fits - 2) + ".." : node.name;
-      body << "<text x=\"" << (x + 3) << "\" y=\"" << (y + 12) << "\">" << escapeXml(label)
-           << "</text>";
-    }
-    body << "</g>\n";
-    double child_x = x;
-    for (const auto& [name, child] : node.children) {
-      if (static_cast<double>(child->total) / total >= kMinShare) {
-        draw(*child, child_x, depth + 1);
-      }
-      child_x += static_cast<double>(child->total) / total * kWidth;
-    }
-  };
+  std::function<void(const FlameNode&, double, int)> draw =
+      [&](const FlameNode& node, double x, int depth) {
+        const double share = static_cast<double>(node.total) / total;
+        const double width = share * kWidth;
+        max_depth = std::max(max_depth, depth);
+        const double y = kTop + depth * kRowHeight;
+        std::string tooltip = node.name + " (" + std::to_string(node.total) + " " + options.unit +
+                              ", " + formatShare(share) + ")";
+        std::string colour = warmColour(node.name);
+        if (options.diff) {
+          const double base_share = static_cast<double>(node.base_total) / base_total;
+          tooltip += ", base " + formatShare(base_share);
+          colour = diffColour(base_share, share);
+        }
+        body << "<g><title>" << escapeXml(tooltip) << "</title><rect x=\"" << x << "\" y=\"" << y
+             << "\" width=\"" << width << "\" height=\"" << (kRowHeight - 1) << "\" fill=\""
+             << colour << "\" rx=\"2\"/>";
+        // About 7 px per character at 12 px: show as much of the name as fits.
+        const auto fits = static_cast<size_t>(std::max(0.0, (width - 6) / 7));
+        if (fits >= 3) {
+          std::string label =
+              node.name.size() > fits ? node.name.substr(0, fits - 2) + ".." : node.name;
+          body << "<text x=\"" << (x + 3) << "\" y=\"" << (y + 12) << "\">" << escapeXml(label)
+               << "</text>";
+        }
+        body << "</g>\n";
+        double child_x = x;
+        for (const auto& [name, child] : node.children) {
+          if (static_cast<double>(child->total) / total >= kMinShare) {
+            draw(*child, child_x, depth + 1);
+          }
+          child_x += static_cast<double>(child->total) / total * kWidth;
+        }
+      };
   draw(root, 0, 0);
 
   const double height = kTop + (max_depth + 1) * kRowHeight + 10;

@@ -74,7 +74,8 @@ TEST(FlameGraphSvg, DrawsOneFramePerVisibleNodeWithTooltips) {
   options.unit = "samples";
   const std::string svg = renderFlameGraphSvg(buildFlameTree(kStacks, "all"), options);
   size_t frames = 0;
-  for (size_t pos = svg.find("<rect x="); pos != std::string::npos; pos = svg.find("<rect x=", pos + 1)) {
+  for (size_t pos = svg.find("<rect x="); pos != std::string::npos;
+       pos = svg.find("<rect x=", pos + 1)) {
     ++frames;
   }
   EXPECT_EQ(frames, 6u);  // all, main, run, hot, cold, idle

@@ -5,7 +5,8 @@
 
 namespace kprof {
 
-std::chrono::milliseconds backoffDelay(const BackoffPolicy& policy, uint32_t attempt,
+std::chrono::milliseconds backoffDelay(const BackoffPolicy& policy,
+                                       uint32_t attempt,
                                        double unit_random) {
   const double max_ms = static_cast<double>(policy.max.count());
   // Cap the exponent before pow() so a huge attempt count cannot overflow to infinity.

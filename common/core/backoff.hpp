@@ -20,7 +20,8 @@ struct BackoffPolicy {
 
 // Delay before retry number `attempt` (0 for the first retry). `unit_random` is in [0, 1).
 // The result never exceeds policy.max, jitter included.
-std::chrono::milliseconds backoffDelay(const BackoffPolicy& policy, uint32_t attempt,
+std::chrono::milliseconds backoffDelay(const BackoffPolicy& policy,
+                                       uint32_t attempt,
                                        double unit_random);
 
 // Tracks consecutive failures of one thing and draws jittered delays for it.

@@ -4,7 +4,9 @@
 
 namespace kprof {
 
-void SystemClock::sleepFor(Duration duration) { std::this_thread::sleep_for(duration); }
+void SystemClock::sleepFor(Duration duration) {
+  std::this_thread::sleep_for(duration);
+}
 
 FakeClock::FakeClock(WallTime wall_start) : wall_start_(wall_start) {}
 

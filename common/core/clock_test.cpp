@@ -1,8 +1,8 @@
 #include "common/core/clock.hpp"
 
-#include <gtest/gtest.h>
-
 #include <thread>
+
+#include <gtest/gtest.h>
 
 namespace kprof {
 namespace {

@@ -4,18 +4,30 @@ namespace kprof {
 
 std::string_view errorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::InvalidArgument: return "InvalidArgument";
-    case ErrorCode::NotFound: return "NotFound";
-    case ErrorCode::AlreadyExists: return "AlreadyExists";
-    case ErrorCode::Conflict: return "Conflict";
-    case ErrorCode::PermissionDenied: return "PermissionDenied";
-    case ErrorCode::Unauthenticated: return "Unauthenticated";
-    case ErrorCode::ResourceExhausted: return "ResourceExhausted";
-    case ErrorCode::Unavailable: return "Unavailable";
-    case ErrorCode::Timeout: return "Timeout";
-    case ErrorCode::Parse: return "Parse";
-    case ErrorCode::Io: return "Io";
-    case ErrorCode::Internal: return "Internal";
+    case ErrorCode::InvalidArgument:
+      return "InvalidArgument";
+    case ErrorCode::NotFound:
+      return "NotFound";
+    case ErrorCode::AlreadyExists:
+      return "AlreadyExists";
+    case ErrorCode::Conflict:
+      return "Conflict";
+    case ErrorCode::PermissionDenied:
+      return "PermissionDenied";
+    case ErrorCode::Unauthenticated:
+      return "Unauthenticated";
+    case ErrorCode::ResourceExhausted:
+      return "ResourceExhausted";
+    case ErrorCode::Unavailable:
+      return "Unavailable";
+    case ErrorCode::Timeout:
+      return "Timeout";
+    case ErrorCode::Parse:
+      return "Parse";
+    case ErrorCode::Io:
+      return "Io";
+    case ErrorCode::Internal:
+      return "Internal";
   }
   return "Unknown";
 }

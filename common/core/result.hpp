@@ -15,13 +15,13 @@ enum class ErrorCode {
   InvalidArgument,  // the caller's input is wrong; retrying will not help
   NotFound,
   AlreadyExists,
-  Conflict,         // stale version; re-read and retry
+  Conflict,  // stale version; re-read and retry
   PermissionDenied,
   Unauthenticated,
   ResourceExhausted,  // a limit was hit: size, queue, rate
   Unavailable,        // the peer is down or unreachable; retry with backoff
   Timeout,
-  Parse,              // malformed data from outside
+  Parse,  // malformed data from outside
   Io,
   Internal,
 };
@@ -38,7 +38,9 @@ struct Error {
   Error wrap(std::string_view context) const;
 };
 
-inline Error makeError(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
+inline Error makeError(ErrorCode code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 // Marks an Error as the failure value when constructing a Result: `return Unexpected{err};`.
 struct Unexpected {
@@ -54,8 +56,10 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
-  Result(Unexpected failure) : state_(std::in_place_index<1>, std::move(failure.error)) {}  // NOLINT
+  Result(T value)
+      : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(Unexpected failure)
+      : state_(std::in_place_index<1>, std::move(failure.error)) {}          // NOLINT
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool hasValue() const { return state_.index() == 0; }
@@ -116,15 +120,17 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status ok() { return {}; }
+inline Status ok() {
+  return {};
+}
 
 }  // namespace kprof
 
 // Propagates a failed Result out of the calling function, which must itself return a Result.
-#define KPROF_TRY(expr)                                 \
-  do {                                                  \
-    auto kprof_try_result_ = (expr);                    \
-    if (!kprof_try_result_) {                           \
+#define KPROF_TRY(expr)                                      \
+  do {                                                       \
+    auto kprof_try_result_ = (expr);                         \
+    if (!kprof_try_result_) {                                \
       return ::kprof::Unexpected{kprof_try_result_.error()}; \
-    }                                                   \
+    }                                                        \
   } while (false)

@@ -1,17 +1,16 @@
 #include "common/log/log.hpp"
 
-#include <spdlog/details/log_msg.h>
-#include <spdlog/formatter.h>
-#include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <mutex>
 
 #include <fmt/format.h>
+#include <spdlog/details/log_msg.h>
+#include <spdlog/formatter.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 namespace kprof::log {
 namespace {
@@ -21,11 +20,21 @@ void appendJsonString(std::string& out, std::string_view text) {
   out += '"';
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
@@ -117,9 +126,10 @@ Result<spdlog::level::level_enum> parseLevel(std::string_view name) {
       return level;
     }
   }
-  return fail(ErrorCode::InvalidArgument,
-              fmt::format("unknown log level '{}' (use trace, debug, info, warn, error, critical, off)",
-                          name));
+  return fail(
+      ErrorCode::InvalidArgument,
+      fmt::format("unknown log level '{}' (use trace, debug, info, warn, error, critical, off)",
+                  name));
 }
 
 Result<Format> parseFormat(std::string_view name) {

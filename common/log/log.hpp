@@ -3,12 +3,12 @@
 // KPROF_LOG_FORMAT; log an error once, where it is handled, and count (don't log) on hot paths.
 #pragma once
 
-#include <spdlog/logger.h>
-
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <spdlog/logger.h>
 
 #include "common/core/result.hpp"
 

@@ -1,12 +1,12 @@
 #include "common/log/log.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/ostream_sink.h>
-
-#include <cstdlib>
-#include <algorithm>
-#include <sstream>
 
 namespace kprof::log {
 namespace {

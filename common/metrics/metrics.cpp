@@ -1,12 +1,12 @@
 #include "common/metrics/metrics.hpp"
 
-#include <prometheus/text_serializer.h>
-#include <unistd.h>
-
 #include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <prometheus/text_serializer.h>
+#include <unistd.h>
 
 namespace kprof::metrics {
 namespace {
@@ -85,14 +85,22 @@ class ProcessCollector final : public prometheus::Collectable {
       return {};  // a scrape without process metrics beats a failed scrape
     }
     return {
-        gauge("process_cpu_seconds_total", "User and system CPU time spent, in seconds.",
-              sample->cpu_seconds, true),
-        gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
-              sample->resident_bytes, false),
-        gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-              sample->virtual_bytes, false),
-        gauge("process_start_time_seconds", "Start time of the process since the epoch, in seconds.",
-              sample->start_time_seconds, false),
+        gauge("process_cpu_seconds_total",
+              "User and system CPU time spent, in seconds.",
+              sample->cpu_seconds,
+              true),
+        gauge("process_resident_memory_bytes",
+              "Resident memory size in bytes.",
+              sample->resident_bytes,
+              false),
+        gauge("process_virtual_memory_bytes",
+              "Virtual memory size in bytes.",
+              sample->virtual_bytes,
+              false),
+        gauge("process_start_time_seconds",
+              "Start time of the process since the epoch, in seconds.",
+              sample->start_time_seconds,
+              false),
         gauge("process_open_fds", "Number of open file descriptors.", sample->open_fds, false),
     };
   }
@@ -108,7 +116,8 @@ std::string renderText(const std::vector<std::weak_ptr<prometheus::Collectable>>
   for (const auto& weak : collectables) {
     if (auto collectable = weak.lock()) {
       auto collected = collectable->Collect();
-      families.insert(families.end(), std::make_move_iterator(collected.begin()),
+      families.insert(families.end(),
+                      std::make_move_iterator(collected.begin()),
                       std::make_move_iterator(collected.end()));
     }
   }
@@ -165,8 +174,8 @@ Result<ProcessSample> readSelf(const std::string& proc_root) {
   if (!stat || !statm) {
     return fail(ErrorCode::Io, "cannot read " + proc_root + "/self/stat or statm");
   }
-  auto sample = parseProcessStat(*stat, *statm, sysconf(_SC_CLK_TCK), sysconf(_SC_PAGESIZE),
-                                 bootTimeSeconds(proc_root));
+  auto sample = parseProcessStat(
+      *stat, *statm, sysconf(_SC_CLK_TCK), sysconf(_SC_PAGESIZE), bootTimeSeconds(proc_root));
   if (!sample) {
     return sample;
   }
@@ -187,6 +196,8 @@ std::shared_ptr<prometheus::Collectable> makeProcessCollector(std::string proc_r
 MetricsRegistry::MetricsRegistry()
     : registry_(std::make_shared<prometheus::Registry>()), process_(makeProcessCollector()) {}
 
-std::string MetricsRegistry::render() const { return renderText({registry_, process_}); }
+std::string MetricsRegistry::render() const {
+  return renderText({registry_, process_});
+}
 
 }  // namespace kprof::metrics

@@ -2,14 +2,14 @@
 // plus the standard process_* metrics (CPU time, RSS, fds) read from /proc/self at scrape time.
 #pragma once
 
-#include <prometheus/collectable.h>
-#include <prometheus/registry.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <prometheus/collectable.h>
+#include <prometheus/registry.h>
 
 #include "common/core/result.hpp"
 
@@ -23,7 +23,7 @@ std::string renderText(const std::vector<std::weak_ptr<prometheus::Collectable>>
 
 // What /proc/self/stat and /proc/self/statm tell about this process.
 struct ProcessSample {
-  double cpu_seconds = 0;         // user + system
+  double cpu_seconds = 0;  // user + system
   double resident_bytes = 0;
   double virtual_bytes = 0;
   double start_time_seconds = 0;  // since the epoch

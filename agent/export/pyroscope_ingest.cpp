@@ -1,0 +1,98 @@
+#include "agent/export/pyroscope_ingest.hpp"
+
+#include <chrono>
+#include <string_view>
+
+#include "common/core/base64.hpp"
+
+namespace kprof::agent {
+namespace {
+
+std::string sanitizeLabelText(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c == '{' || c == '}' || c == ',' || c == '=' || c == ' ' || c == '"' || c == '\n') {
+      c = '_';
+    }
+  }
+  return out;
+}
+
+int64_t unixSeconds(std::chrono::system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::string seriesName(const std::string& service_name,
+                       const std::string& profile_type,
+                       const std::map<std::string, std::string>& labels) {
+  std::string name = sanitizeLabelText(service_name) + "." + profile_type + "{";
+  bool first = true;
+  for (const auto& [key, value] : labels) {
+    if (value.empty() || key == "service_name") {
+      continue;
+    }
+    if (!first) {
+      name += ',';
+    }
+    first = false;
+    name += sanitizeLabelText(key) + "=" + sanitizeLabelText(value);
+  }
+  name += '}';
+  return name;
+}
+
+std::string urlEncode(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : text) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+OutgoingRequest buildIngestRequest(const PyroscopeTarget& target,
+                                   const Upload& upload,
+                                   std::string boundary) {
+  while (upload.pprof_gz.find(boundary) != std::string::npos) {
+    boundary += "-x";
+  }
+  std::string base = target.url;
+  while (!base.empty() && base.back() == '/') {
+    base.pop_back();
+  }
+  OutgoingRequest request;
+  request.url = base + "/ingest?name=" + urlEncode(upload.series_name) +
+                "&from=" + std::to_string(unixSeconds(upload.from)) +
+                "&until=" + std::to_string(unixSeconds(upload.until)) +
+                "&format=pprof&sampleRate=" + std::to_string(upload.sample_rate_hz) +
+                "&spyName=kprof";
+  request.headers.emplace_back("Content-Type", "multipart/form-data; boundary=" + boundary);
+  if (!target.tenant_id.empty()) {
+    request.headers.emplace_back("X-Scope-OrgID", target.tenant_id);
+  }
+  if (target.auth == PyroscopeTarget::Auth::Basic) {
+    request.headers.emplace_back("Authorization",
+                                 "Basic " + base64Encode(target.username + ":" + target.password));
+  } else if (target.auth == PyroscopeTarget::Auth::Bearer) {
+    request.headers.emplace_back("Authorization", "Bearer " + target.bearer_token);
+  }
+  request.body.reserve(upload.pprof_gz.size() + 256);
+  request.body += "--" + boundary + "\r\n";
+  request.body +=
+      "Content-Disposition: form-data; name=\"profile\"; filename=\"profile.pprof\"\r\n";
+  request.body += "Content-Type: application/octet-stream\r\n\r\n";
+  request.body += upload.pprof_gz;
+  request.body += "\r\n--" + boundary + "--\r\n";
+  return request;
+}
+
+}  // namespace kprof::agent
