@@ -94,7 +94,9 @@ TEST(PyroscopeIngest, BuildsTheIngestRequestWithTenantAndAuth) {
 TEST(PyroscopeIngest, ABoundaryInsideTheProfileIsAvoided) {
   Upload upload = makeUpload("cpu", 0);
   upload.pprof_gz = "xx--kprof-profile-boundary--xx";
-  const auto request = buildIngestRequest(PyroscopeTarget{.url = "http://p"}, upload);
+  PyroscopeTarget target;
+  target.url = "http://p";
+  const auto request = buildIngestRequest(target, upload);
   EXPECT_NE(request.headers[0].second.find("kprof-profile-boundary-x"), std::string::npos);
 }
 
