@@ -2,7 +2,9 @@
 add_library(kprof_options INTERFACE)
 target_compile_options(kprof_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
-  -Wnull-dereference -Wimplicit-fallthrough)
+  -Wnull-dereference -Wimplicit-fallthrough
+  # Designated initializers that leave defaulted members out are the point of default members.
+  -Wno-missing-field-initializers)
 # Everything includes from the repository root: "common/pprof/profile_builder.hpp".
 target_include_directories(kprof_options INTERFACE ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
 
