@@ -14,7 +14,7 @@
 #include "agent/sampler/bpf/profile.skel.h"
 #pragma GCC diagnostic pop
 
-#include "agent/sampler/os_error.hpp"
+#include "common/core/os_error.hpp"
 #include "agent/sampler/perf_event.hpp"
 #include "agent/sampler/profile.h"
 #include "agent/sampler/stack_aggregator.hpp"

@@ -11,7 +11,7 @@
 
 #include "agent/sampler/sampler_config.hpp"
 #include "agent/sampler/sampling_engine.hpp"
-#include "agent/sampler/unique_fd.hpp"
+#include "common/core/unique_fd.hpp"
 
 struct profile_bpf;
 struct bpf_link;

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/sampler/unique_fd.hpp"
+#include "common/core/unique_fd.hpp"
 #include "common/core/result.hpp"
 
 namespace kprof::agent {

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "agent/sampler/callchain.hpp"
-#include "agent/sampler/os_error.hpp"
+#include "common/core/os_error.hpp"
 
 namespace kprof::agent {
 

@@ -13,7 +13,7 @@
 #include "agent/sampler/sampler_config.hpp"
 #include "agent/sampler/sampling_engine.hpp"
 #include "agent/sampler/stack_aggregator.hpp"
-#include "agent/sampler/unique_fd.hpp"
+#include "common/core/unique_fd.hpp"
 
 namespace kprof::agent {
 

@@ -10,7 +10,7 @@
 
 #include <unistd.h>
 
-#include "agent/sampler/os_error.hpp"
+#include "common/core/os_error.hpp"
 
 namespace kprof::agent {
 

@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "agent/sampler/unique_fd.hpp"
+#include "common/core/unique_fd.hpp"
 #include "common/core/result.hpp"
 
 namespace kprof::agent {

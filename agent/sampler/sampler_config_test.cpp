@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "agent/sampler/os_error.hpp"
+#include "common/core/os_error.hpp"
 
 namespace kprof::agent {
 namespace {

@@ -1,11 +1,11 @@
-#include "agent/sampler/os_error.hpp"
+#include "common/core/os_error.hpp"
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
-namespace kprof::agent {
+namespace kprof {
 
 namespace {
 
@@ -15,6 +15,7 @@ ErrorCode codeOfErrno(int errnum) {
     case EACCES:
       return ErrorCode::PermissionDenied;
     case ENOENT:
+    case ENOTDIR:
     case ESRCH:
     case ENODEV:
       return ErrorCode::NotFound;
@@ -41,4 +42,4 @@ Error errnoError(int errnum, std::string_view context) {
   return makeError(codeOfErrno(positive), std::string(context) + ": " + std::strerror(positive));
 }
 
-}  // namespace kprof::agent
+}  // namespace kprof

@@ -6,10 +6,10 @@
 
 #include "common/core/result.hpp"
 
-namespace kprof::agent {
+namespace kprof {
 
 // errnoError(EPERM, "perf_event_open") → PermissionDenied "perf_event_open: Operation not
 // permitted". Accepts libbpf's negative error numbers too.
 Error errnoError(int errnum, std::string_view context);
 
-}  // namespace kprof::agent
+}  // namespace kprof

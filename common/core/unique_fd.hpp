@@ -5,7 +5,7 @@
 
 #include <unistd.h>
 
-namespace kprof::agent {
+namespace kprof {
 
 class UniqueFd {
  public:
@@ -38,4 +38,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace kprof::agent
+}  // namespace kprof
