@@ -101,6 +101,9 @@ Result<std::vector<WeightedStack>> stacksOf(const pprof::Profile& profile, size_
 }
 
 std::string formatValue(int64_t value, const std::string& unit) {
+  if (value == 0) {
+    return "0";
+  }
   char text[32];
   const auto v = static_cast<double>(value);
   if (unit == "nanoseconds") {

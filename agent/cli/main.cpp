@@ -1,0 +1,152 @@
+// kprof: the command line. `record`, `report` and `diff` work on one machine without a cluster;
+// `agent` runs the sidecar (see agent/README or `kprof agent --help`).
+#include <charconv>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "agent/cli/record_command.hpp"
+#include "agent/cli/report_command.hpp"
+#include "common/log/log.hpp"
+
+namespace {
+
+using kprof::agent::OutputFormat;
+
+// "30s", "500ms", "2m", or plain seconds.
+std::optional<std::chrono::milliseconds> parseDuration(const std::string& text) {
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || value <= 0) {
+    return std::nullopt;
+  }
+  const std::string unit(end, text.data() + text.size());
+  double ms = 0;
+  if (unit.empty() || unit == "s") {
+    ms = value * 1000;
+  } else if (unit == "ms") {
+    ms = value;
+  } else if (unit == "m") {
+    ms = value * 60'000;
+  } else if (unit == "h") {
+    ms = value * 3'600'000;
+  } else {
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
+
+std::map<std::string, OutputFormat> formats() {
+  return {{"text", OutputFormat::Text}, {"json", OutputFormat::Json}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "kprof: continuous profiling for Kubernetes, and local profiling without a cluster.\n"
+      "Local use: kprof record -- ./my-program args   (writes kprof-out/cpu.pb.gz, .html, .svg)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "kprof 0.1.0");
+
+  // record
+  kprof::agent::RecordOptions record;
+  std::string record_duration;
+  std::string record_types = "cpu";
+  auto* record_cmd = app.add_subcommand(
+      "record",
+      "Profile a command or running processes, print the top functions and write a pprof "
+      "profile, an interactive flame graph (HTML) and an SVG.");
+  record_cmd->add_option("-F,--frequency", record.frequency_hz, "Samples per second (1..10000)")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  record_cmd->add_option("-d,--duration",
+                         record_duration,
+                         "How long to sample: 30s, 500ms, 2m (default: until the command exits; "
+                         "10s with -p)");
+  record_cmd->add_option("--types", record_types, "Profile types, comma-separated: cpu,wall")
+      ->capture_default_str();
+  record_cmd->add_option("-o,--output", record.output_dir, "Output directory")
+      ->capture_default_str();
+  record_cmd->add_option("-p,--pid", record.pids, "Process ids to profile (repeatable)");
+  record_cmd->add_option("--format", record.format, "Output: text (tables) or json (report)")
+      ->transform(CLI::CheckedTransformer(formats(), CLI::ignore_case));
+  record_cmd->add_option("--engine", record.engine, "Sampling engine: auto, ebpf or perf")
+      ->check(CLI::IsMember({"auto", "ebpf", "perf"}))
+      ->capture_default_str();
+  record_cmd->add_option("--top", record.top, "Rows in the top-functions tables")
+      ->capture_default_str();
+  record_cmd->add_option("--save-baseline",
+                         record.save_baseline,
+                         "Store this run's cpu/wall time, peak memory and top functions as NAME");
+  record_cmd->add_option("--compare-baseline",
+                         record.compare_baseline,
+                         "Compare with baseline NAME; exit 3 when a figure grew past the "
+                         "threshold");
+  record_cmd->add_option("--baseline-dir", record.baseline_dir, "Where baselines are kept")
+      ->capture_default_str();
+  record_cmd->add_option("--threshold", record.threshold_percent, "Regression threshold in percent")
+      ->capture_default_str();
+  record_cmd->add_option("command", record.command, "Command to run and profile (after --)");
+
+  // report
+  kprof::agent::ReportOptions report;
+  auto* report_cmd = app.add_subcommand(
+      "report", "Render an existing pprof profile: top functions, flame graph HTML and SVG.");
+  report_cmd->add_option("file", report.file, "Profile (.pb.gz or .pb)")->required();
+  report_cmd->add_option("-o,--output", report.output_dir, "Output directory")
+      ->capture_default_str();
+  report_cmd->add_option(
+      "--sample-type", report.sample_type, "Which value to show, e.g. cpu, samples, alloc_space");
+  report_cmd->add_option("--format", report.format, "Output: text or json")
+      ->transform(CLI::CheckedTransformer(formats(), CLI::ignore_case));
+  report_cmd->add_option("--top", report.top, "Rows in the tables")->capture_default_str();
+
+  // diff
+  kprof::agent::DiffOptions diff;
+  auto* diff_cmd = app.add_subcommand(
+      "diff",
+      "Compare two profiles: the functions whose share changed most, and a diff flame "
+      "graph (red grew, blue shrank).");
+  diff_cmd->add_option("base", diff.base, "The earlier profile")->required();
+  diff_cmd->add_option("current", diff.current, "The later profile")->required();
+  diff_cmd->add_option("-o,--output", diff.output_dir, "Output directory")->capture_default_str();
+  diff_cmd->add_option("--format", diff.format, "Output: text or json")
+      ->transform(CLI::CheckedTransformer(formats(), CLI::ignore_case));
+  diff_cmd->add_option("--top", diff.top, "Rows in the table")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  auto log_config = kprof::log::configFromEnv();
+  if (!log_config) {
+    std::cerr << "kprof: " << log_config.error().message << "\n";
+    return 2;
+  }
+  kprof::log::configure(*log_config);
+
+  if (*record_cmd) {
+    if (!record_duration.empty()) {
+      record.duration = parseDuration(record_duration);
+      if (!record.duration) {
+        std::cerr << "kprof record: bad --duration '" << record_duration
+                  << "' (use e.g. 30s, 500ms, 2m)\n";
+        return 2;
+      }
+    }
+    record.types.clear();
+    std::stringstream types(record_types);
+    for (std::string type; std::getline(types, type, ',');) {
+      if (!type.empty()) {
+        record.types.push_back(type);
+      }
+    }
+    return kprof::agent::runRecord(record);
+  }
+  if (*report_cmd) {
+    return kprof::agent::runReport(report);
+  }
+  if (*diff_cmd) {
+    return kprof::agent::runDiff(diff);
+  }
+  return 2;
+}
