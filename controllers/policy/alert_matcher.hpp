@@ -1,0 +1,30 @@
+// Alertmanager-style label matchers that select which alerts trigger a snapshot.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/core/result.hpp"
+
+namespace kprof::controllers {
+
+enum class MatchOp { Equal, NotEqual, Regex, NotRegex };  // = != =~ !~
+
+struct AlertMatcher {
+  std::string name;
+  MatchOp op = MatchOp::Equal;
+  std::string value;
+
+  bool operator==(const AlertMatcher&) const = default;
+};
+
+// Parses one matcher in Alertmanager's syntax: `alertname="HighLatency"`, `severity=~"crit|page"`,
+// `team!=ops`. A quoted value may escape \" \\ and \n; an unquoted one runs to the end (trimmed).
+// Regular expressions are not compiled here: Alertmanager's dialect (RE2) is the router's concern.
+Result<AlertMatcher> parseAlertMatcher(std::string_view text);
+
+// "=", "!=", "=~", "!~"; parseMatchOp fails with InvalidArgument on anything else.
+std::string_view matchOpSymbol(MatchOp op);
+Result<MatchOp> parseMatchOp(std::string_view symbol);
+
+}  // namespace kprof::controllers
