@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "agent/cli/agent_command.hpp"
 #include "agent/cli/record_command.hpp"
 #include "agent/cli/report_command.hpp"
 #include "common/log/log.hpp"
@@ -115,6 +116,30 @@ int main(int argc, char** argv) {
       ->transform(CLI::CheckedTransformer(formats(), CLI::ignore_case));
   diff_cmd->add_option("--top", diff.top, "Rows in the table")->capture_default_str();
 
+  // agent
+  kprof::agent::AgentFlags agent;
+  auto* agent_cmd = app.add_subcommand(
+      "agent",
+      "Run the profiling agent: sample the targets, upload a pprof per type every interval to "
+      "Pyroscope or files, serve /metrics and /healthz. Settings come from --config, then "
+      "KPROF_* variables, then these flags.");
+  agent_cmd->add_option("-c,--config", agent.config_file, "YAML config file");
+  agent_cmd->add_option("--service-name", agent.service_name, "service_name label");
+  agent_cmd->add_option("--env", agent.env, "env label");
+  agent_cmd->add_option("--version", agent.version, "version label");
+  agent_cmd->add_option(
+      "--targets", agent.targets, "pidns:self (the pod, default), all, or pids:PID,PID");
+  agent_cmd->add_option("--types", agent.profile_types, "Profile types: cpu,wall");
+  agent_cmd->add_option("-F,--frequency", agent.frequency_hz, "Samples per second");
+  agent_cmd->add_option(
+      "--upload-interval", agent.upload_interval_seconds, "Seconds per profile (default 10)");
+  agent_cmd->add_option("--pyroscope-url",
+                        agent.pyroscope_url,
+                        "Pyroscope or kprof-store URL, e.g. http://pyroscope:4040");
+  agent_cmd->add_option(
+      "--file-dir", agent.file_directory, "Also write <type>_<time>.pb.gz files here");
+  agent_cmd->add_option("--listen-port", agent.listen_port, "Port of /metrics and /healthz");
+
   CLI11_PARSE(app, argc, argv);
 
   auto log_config = kprof::log::configFromEnv();
@@ -141,6 +166,9 @@ int main(int argc, char** argv) {
       }
     }
     return kprof::agent::runRecord(record);
+  }
+  if (*agent_cmd) {
+    return kprof::agent::runAgent(agent);
   }
   if (*report_cmd) {
     return kprof::agent::runReport(report);

@@ -66,9 +66,14 @@ TEST(PyroscopeIngest, BuildsTheIngestRequestWithTenantAndAuth) {
   PyroscopeTarget target{
       "http://pyroscope:4040/", "team-a", PyroscopeTarget::Auth::Basic, "user", "secret", ""};
   const auto request = buildIngestRequest(target, makeUpload("cpu", 4));
-  EXPECT_EQ(request.url,
-            "http://pyroscope:4040/ingest?name=shop.cpu%7Benv%3Dprod%7D&from=1700000000"
-            "&until=1700000010&format=pprof&sampleRate=100&spyName=kprof");
+  EXPECT_EQ(request.path, "/ingest");
+  EXPECT_EQ(request.query,
+            (std::map<std::string, std::string>{{"name", "shop.cpu{env=prod}"},
+                                                {"from", "1700000000"},
+                                                {"until", "1700000010"},
+                                                {"format", "pprof"},
+                                                {"sampleRate", "100"},
+                                                {"spyName", "kprof"}}));
   auto header = [&](const std::string& name) {
     for (const auto& [key, value] : request.headers) {
       if (key == name) {

@@ -43,38 +43,20 @@ std::string seriesName(const std::string& service_name,
   return name;
 }
 
-std::string urlEncode(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
-
 OutgoingRequest buildIngestRequest(const PyroscopeTarget& target,
                                    const Upload& upload,
                                    std::string boundary) {
   while (upload.pprof_gz.find(boundary) != std::string::npos) {
     boundary += "-x";
   }
-  std::string base = target.url;
-  while (!base.empty() && base.back() == '/') {
-    base.pop_back();
-  }
   OutgoingRequest request;
-  request.url = base + "/ingest?name=" + urlEncode(upload.series_name) +
-                "&from=" + std::to_string(unixSeconds(upload.from)) +
-                "&until=" + std::to_string(unixSeconds(upload.until)) +
-                "&format=pprof&sampleRate=" + std::to_string(upload.sample_rate_hz) +
-                "&spyName=kprof";
+  request.path = "/ingest";
+  request.query = {{"name", upload.series_name},
+                   {"from", std::to_string(unixSeconds(upload.from))},
+                   {"until", std::to_string(unixSeconds(upload.until))},
+                   {"format", "pprof"},
+                   {"sampleRate", std::to_string(upload.sample_rate_hz)},
+                   {"spyName", "kprof"}};
   request.headers.emplace_back("Content-Type", "multipart/form-data; boundary=" + boundary);
   if (!target.tenant_id.empty()) {
     request.headers.emplace_back("X-Scope-OrgID", target.tenant_id);

@@ -21,9 +21,11 @@ struct PyroscopeTarget {
   std::string bearer_token;
 };
 
+// Relative to the target's URL: the transport joins them and encodes the query.
 struct OutgoingRequest {
   std::string method = "POST";
-  std::string url;
+  std::string path;  // "/ingest", below any path prefix of the target URL
+  std::map<std::string, std::string> query;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 };
@@ -34,9 +36,6 @@ struct OutgoingRequest {
 std::string seriesName(const std::string& service_name,
                        const std::string& profile_type,
                        const std::map<std::string, std::string>& labels);
-
-// Percent-encodes everything but unreserved characters (RFC 3986).
-std::string urlEncode(const std::string& text);
 
 // The whole HTTP request for one upload. `boundary` separates the multipart parts; when the
 // profile bytes happen to contain it, a longer one is derived.

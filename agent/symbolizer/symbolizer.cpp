@@ -332,6 +332,11 @@ PerfMap* Symbolizer::refreshedPerfMap(int pid) {
   return &perfMap;
 }
 
+bool Symbolizer::preloadKernelSymbols() {
+  std::lock_guard lock(mutex_);
+  return kernelSymbols() != nullptr;
+}
+
 const SymbolTable* Symbolizer::kernelSymbols() {
   if (!kernelSymbolsLoaded_) {
     kernelSymbolsLoaded_ = true;

@@ -109,6 +109,9 @@ class Symbolizer {
                           std::span<const uint64_t> addresses);
   // Kernel stack addresses, resolved through kallsyms.
   Symbolization symbolizeKernel(std::span<const uint64_t> addresses);
+  // Reads kallsyms now rather than at the first kernel frame, so a long-running agent pays its
+  // memory (several MB) at start-up and stays flat afterwards. Returns whether symbols are there.
+  bool preloadKernelSymbols();
 
   SymbolizerStats stats() const;
 

@@ -1,13 +1,13 @@
 // End to end through the kprof binary: `kprof record` on real processes, checked against what
 // the workload does by construction and against `go tool pprof`.
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -32,8 +32,8 @@ CommandResult run(const std::string& command) {
 }
 
 std::filesystem::path scratchDir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("kprof-record-test-" + name + "-" +
-                                                       std::to_string(::getpid()));
+  auto dir = std::filesystem::temp_directory_path() /
+             ("kprof-record-test-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
@@ -99,8 +99,8 @@ TEST(KprofRecord, ShowsJavaScriptFunctionNamesFromNodesPerfMap) {
     FAIL() << "node is not installed; scripts/install-deps.sh installs it";
   }
   const auto out = scratchDir("node");
-  const auto report = recordJson(out, "node --perf-basic-prof " +
-                                          std::string(KPROF_SOURCE_DIR) + "/tests/agent/hot.js 4");
+  const auto report = recordJson(
+      out, "node --perf-basic-prof " + std::string(KPROF_SOURCE_DIR) + "/tests/agent/hot.js 4");
   if (report.is_null()) {
     GTEST_SKIP() << "no sampling engine here (needs CAP_PERFMON/CAP_BPF or perf_event access)";
   }
