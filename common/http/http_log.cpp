@@ -1,20 +1,12 @@
 #include "common/http/http_log.hpp"
 
-#include <memory>
-
-#include <spdlog/spdlog.h>
+#include "common/log/log.hpp"
 
 namespace kprof::http {
 
 spdlog::logger& httpLog() {
-  // Shares the default logger's sinks and level, under the component's own name. A logger
-  // registered as "http" by the program's logging setup takes precedence.
-  static const std::shared_ptr<spdlog::logger> logger = [] {
-    if (auto registered = spdlog::get("http")) {
-      return registered;
-    }
-    return spdlog::default_logger()->clone("http");
-  }();
+  // The component logger: follows the process's configured level and text/JSON format.
+  static const std::shared_ptr<spdlog::logger> logger = log::logger("http");
   return *logger;
 }
 
