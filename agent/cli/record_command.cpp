@@ -75,7 +75,9 @@ std::pair<double, double> processCost(uint32_t pid) {
   double cpu = 0;
   double peak = 0;
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), {});
+  std::ostringstream contents;  // (an istreambuf_iterator here trips -Wnull-dereference at -O2)
+  contents << stat.rdbuf();
+  const std::string text = contents.str();
   const auto close = text.rfind(')');
   if (close != std::string::npos) {
     std::istringstream fields(text.substr(close + 2));
@@ -121,29 +123,6 @@ void sampleUntil(SamplingEngine& engine, StackAggregator& aggregator, Done done)
       aggregator.add(std::move(stack));
     }
   }
-}
-
-Result<std::vector<RawStack>> typedStacks(std::vector<RawStack> stacks,
-                                          const std::vector<std::string>& types) {
-  const bool want_cpu = std::find(types.begin(), types.end(), "cpu") != types.end();
-  const bool want_wall = std::find(types.begin(), types.end(), "wall") != types.end();
-  std::vector<RawStack> out;
-  for (auto& stack : stacks) {
-    if (stack.kind == ProfileKind::Cpu) {
-      if (want_wall) {
-        // Wall time is time on the CPU plus time off it.
-        RawStack wall = stack;
-        wall.kind = ProfileKind::OffCpu;
-        out.push_back(std::move(wall));
-      }
-      if (want_cpu) {
-        out.push_back(std::move(stack));
-      }
-    } else if (want_wall) {
-      out.push_back(std::move(stack));
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -257,9 +236,9 @@ int runRecord(const RecordOptions& options) {
   assemble.duration = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::duration<double>(wall_seconds));
   assemble.one_profile_per_process = false;
-  auto stacks = typedStacks(aggregator.take(), options.types);
+  const auto stacks = stacksForTypes(aggregator.take(), options.types);
   AssembleStats assemble_stats;
-  auto profiles = assembleProfiles(*stacks, symbolizer, assemble, &assemble_stats);
+  auto profiles = assembleProfiles(stacks, symbolizer, assemble, &assemble_stats);
 
   RunCost cost{0, wall_seconds, 0};
   int exit_code = 0;

@@ -156,6 +156,25 @@ AssembledProfile buildGroup(const Group& group,
 
 }  // namespace
 
+std::vector<RawStack> stacksForTypes(std::vector<RawStack> stacks,
+                                     const std::vector<std::string>& types) {
+  const bool want_cpu = std::find(types.begin(), types.end(), "cpu") != types.end();
+  const bool want_wall = std::find(types.begin(), types.end(), "wall") != types.end();
+  std::vector<RawStack> out;
+  for (auto& stack : stacks) {
+    if (stack.kind == ProfileKind::Cpu && want_wall) {
+      RawStack wall = stack;
+      wall.kind = ProfileKind::OffCpu;
+      out.push_back(std::move(wall));
+    }
+    if ((stack.kind == ProfileKind::Cpu && want_cpu) ||
+        (stack.kind == ProfileKind::OffCpu && want_wall)) {
+      out.push_back(std::move(stack));
+    }
+  }
+  return out;
+}
+
 std::vector<AssembledProfile> assembleProfiles(const std::vector<RawStack>& stacks,
                                                Symbolizer& symbolizer,
                                                const AssembleOptions& options,

@@ -38,6 +38,11 @@ struct AssembleStats {
   uint64_t symbolize_errors = 0;  // processes whose maps could not be read (they exited)
 };
 
+// Keeps the stacks the requested profile types need ("cpu", "wall"). The wall profile is time on
+// the CPU plus time off it, so with "wall" each cpu stack is also copied in as wall time.
+std::vector<RawStack> stacksForTypes(std::vector<RawStack> stacks,
+                                     const std::vector<std::string>& types);
+
 // Builds the profiles for one drain of an engine. Processes that exited before symbolization
 // still produce a profile: their frames stay unresolved (address only) rather than being lost.
 std::vector<AssembledProfile> assembleProfiles(const std::vector<RawStack>& stacks,

@@ -120,23 +120,7 @@ Status SidecarAgent::runCycle(std::chrono::system_clock::time_point from,
     ++stats_.failed_cycles;
     return drained.error().wrap("draining the sampler");
   }
-  // The wall profile is time on the CPU plus time off it; cpu is on-CPU only.
-  const bool want_cpu =
-      std::count(options_.profile_types.begin(), options_.profile_types.end(), "cpu") > 0;
-  const bool want_wall =
-      std::count(options_.profile_types.begin(), options_.profile_types.end(), "wall") > 0;
-  std::vector<RawStack> stacks;
-  for (auto& stack : *drained) {
-    if (stack.kind == ProfileKind::Cpu && want_wall) {
-      RawStack wall = stack;
-      wall.kind = ProfileKind::OffCpu;
-      stacks.push_back(std::move(wall));
-    }
-    if ((stack.kind == ProfileKind::Cpu && want_cpu) ||
-        (stack.kind == ProfileKind::OffCpu && want_wall)) {
-      stacks.push_back(std::move(stack));
-    }
-  }
+  const std::vector<RawStack> stacks = stacksForTypes(std::move(*drained), options_.profile_types);
   AssembleOptions assemble;
   assemble.sample_period_ns = 1'000'000'000ULL / std::max<uint32_t>(options_.frequency_hz, 1);
   assemble.start = from;
