@@ -3,7 +3,7 @@
 #include <chrono>
 #include <string_view>
 
-#include "common/core/base64.hpp"
+#include "common/http/message.hpp"
 
 namespace kprof::agent {
 namespace {
@@ -63,7 +63,7 @@ OutgoingRequest buildIngestRequest(const PyroscopeTarget& target,
   }
   if (target.auth == PyroscopeTarget::Auth::Basic) {
     request.headers.emplace_back("Authorization",
-                                 "Basic " + base64Encode(target.username + ":" + target.password));
+                                 http::basicAuthorization(target.username, target.password));
   } else if (target.auth == PyroscopeTarget::Auth::Bearer) {
     request.headers.emplace_back("Authorization", "Bearer " + target.bearer_token);
   }

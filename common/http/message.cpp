@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/core/base64.hpp"
+
 namespace kprof::http {
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
@@ -133,25 +135,7 @@ std::string bearerAuthorization(std::string_view token) {
 }
 
 std::string basicAuthorization(std::string_view user, std::string_view password) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string plain = std::string(user) + ":" + std::string(password);
-  std::string encoded;
-  encoded.reserve((plain.size() + 2) / 3 * 4);
-  for (std::size_t i = 0; i < plain.size(); i += 3) {
-    unsigned int chunk = static_cast<unsigned char>(plain[i]) << 16;
-    if (i + 1 < plain.size()) {
-      chunk |= static_cast<unsigned char>(plain[i + 1]) << 8;
-    }
-    if (i + 2 < plain.size()) {
-      chunk |= static_cast<unsigned char>(plain[i + 2]);
-    }
-    encoded += kAlphabet[(chunk >> 18) & 0x3f];
-    encoded += kAlphabet[(chunk >> 12) & 0x3f];
-    encoded += i + 1 < plain.size() ? kAlphabet[(chunk >> 6) & 0x3f] : '=';
-    encoded += i + 2 < plain.size() ? kAlphabet[chunk & 0x3f] : '=';
-  }
-  return "Basic " + encoded;
+  return "Basic " + base64Encode(std::string(user) + ":" + std::string(password));
 }
 
 }  // namespace kprof::http
