@@ -12,6 +12,8 @@ std::string_view errorCodeName(ErrorCode code) {
       return "AlreadyExists";
     case ErrorCode::Conflict:
       return "Conflict";
+    case ErrorCode::Expired:
+      return "Expired";
     case ErrorCode::PermissionDenied:
       return "PermissionDenied";
     case ErrorCode::Unauthenticated:
@@ -43,7 +45,7 @@ Error Error::wrap(std::string_view context) const {
   std::string wrapped(context);
   wrapped += ": ";
   wrapped += message;
-  return Error{code, std::move(wrapped)};
+  return Error{code, std::move(wrapped), retry_after};
 }
 
 }  // namespace kprof

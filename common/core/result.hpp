@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cassert>
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +17,7 @@ enum class ErrorCode {
   NotFound,
   AlreadyExists,
   Conflict,  // stale version; re-read and retry
+  Expired,   // the version or cursor the request named is too old (HTTP 410); start over
   PermissionDenied,
   Unauthenticated,
   ResourceExhausted,  // a limit was hit: size, queue, rate
@@ -31,6 +33,8 @@ std::string_view errorCodeName(ErrorCode code);
 struct Error {
   ErrorCode code = ErrorCode::Internal;
   std::string message;
+  // How long the peer asked us to wait before retrying (Retry-After); zero when it did not say.
+  std::chrono::milliseconds retry_after{0};
 
   // "Parse: profile.pb.gz: truncated varint at offset 12"
   std::string toString() const;
@@ -39,7 +43,7 @@ struct Error {
 };
 
 inline Error makeError(ErrorCode code, std::string message) {
-  return Error{code, std::move(message)};
+  return Error{code, std::move(message), {}};
 }
 
 // Marks an Error as the failure value when constructing a Result: `return Unexpected{err};`.
@@ -48,7 +52,7 @@ struct Unexpected {
 };
 
 inline Unexpected fail(ErrorCode code, std::string message) {
-  return Unexpected{Error{code, std::move(message)}};
+  return Unexpected{Error{code, std::move(message), {}}};
 }
 
 template <typename T>
