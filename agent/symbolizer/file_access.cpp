@@ -140,4 +140,48 @@ Result<std::string> readTextFile(const std::string& path, size_t maxBytes) {
   }
 }
 
+Status forEachLine(const std::string& path,
+                   size_t maxBytes,
+                   const std::function<void(std::string_view line)>& onLine) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (fd.get() < 0) {
+    return errnoError(errno, path);
+  }
+  std::string partial;  // the start of a line whose end is in the next read
+  char buffer[64 * 1024];
+  size_t total = 0;
+  while (true) {
+    const ssize_t count = ::read(fd.get(), buffer, sizeof(buffer));
+    if (count < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errnoError(errno, path);
+    }
+    if (count == 0) {
+      if (!partial.empty()) {
+        onLine(partial);
+      }
+      return ok();
+    }
+    total += static_cast<size_t>(count);
+    if (total > maxBytes) {
+      return fail(ErrorCode::ResourceExhausted, path + ": larger than the read limit");
+    }
+    std::string_view chunk(buffer, static_cast<size_t>(count));
+    for (size_t newline = chunk.find('\n'); newline != std::string_view::npos;
+         newline = chunk.find('\n')) {
+      if (partial.empty()) {
+        onLine(chunk.substr(0, newline));
+      } else {
+        partial.append(chunk.substr(0, newline));
+        onLine(partial);
+        partial.clear();
+      }
+      chunk.remove_prefix(newline + 1);
+    }
+    partial.append(chunk);
+  }
+}
+
 }  // namespace kprof::agent

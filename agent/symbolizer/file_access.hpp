@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,5 +63,11 @@ class MappedFile {
 // ResourceExhausted past `maxBytes`.
 Result<std::string> readTextFile(const std::string& path, size_t maxBytes);
 
+// Reads a text file line by line (without the newline) through one small buffer, for files such as
+// /proc/kallsyms that are megabytes long but only needed parsed: memory stays at one 64 KiB buffer
+// plus the longest line. Fails with ResourceExhausted past `maxBytes` in total.
+Status forEachLine(const std::string& path,
+                   size_t maxBytes,
+                   const std::function<void(std::string_view line)>& onLine);
 
 }  // namespace kprof::agent

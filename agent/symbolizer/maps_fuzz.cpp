@@ -28,8 +28,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& entry : perfMap.entries) {
     (void)table.lookup(entry.start);
   }
-  if (auto kernel = kprof::agent::parseKallsyms(text)) {
-    (void)kernel->lookup(0xffffffff81000000);
+  if (auto kernel = kprof::agent::KernelSymbols::fromText(std::string(text))) {
+    const uint64_t probes[] = {0, 0xffffffff81000000, UINT64_MAX};
+    (void)kernel->loadNames(probes);
+    for (const uint64_t address : probes) {
+      (void)kernel->lookup(address);
+    }
   }
   return 0;
 }

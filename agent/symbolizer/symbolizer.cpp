@@ -1,5 +1,6 @@
 #include "agent/symbolizer/symbolizer.hpp"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <unordered_map>
@@ -93,6 +94,7 @@ Symbolization Symbolizer::symbolize(int pid,
                                     std::span<const Mapping> mappings,
                                     std::span<const uint64_t> addresses) {
   std::lock_guard lock(mutex_);
+  loadKernelNames(addresses);
   CallState call;
   call.out.frames.reserve(addresses.size());
   for (const uint64_t address : addresses) {
@@ -109,6 +111,7 @@ Symbolization Symbolizer::symbolize(int pid,
 
 Symbolization Symbolizer::symbolizeKernel(std::span<const uint64_t> addresses) {
   std::lock_guard lock(mutex_);
+  loadKernelNames(addresses);
   CallState call;
   call.out.frames.reserve(addresses.size());
   for (const uint64_t address : addresses) {
@@ -138,7 +141,7 @@ void Symbolizer::symbolizeKernelFrame(Frame& frame, CallState& call) {
   frame.mappingIndex = call.kernelMapping;
   frame.moduleOffset = frame.address;
   frame.elfAddress = frame.address;
-  const SymbolTable* symbols = kernelSymbols();
+  const KernelSymbols* symbols = kernelSymbols();
   finishFrame(frame, symbols ? symbols->lookup(frame.address) : std::nullopt, call);
 }
 
@@ -337,18 +340,26 @@ bool Symbolizer::preloadKernelSymbols() {
   return kernelSymbols() != nullptr;
 }
 
-const SymbolTable* Symbolizer::kernelSymbols() {
+KernelSymbols* Symbolizer::kernelSymbols() {
   if (!kernelSymbolsLoaded_) {
     kernelSymbolsLoaded_ = true;
-    auto text = readTextFile(options_.procRoot + "/kallsyms", options_.maxKallsymsBytes);
-    if (text) {
-      auto parsed = parseKallsyms(*text);
-      if (parsed) {
-        kernelSymbols_ = std::move(*parsed);
-      }
+    auto loaded =
+        KernelSymbols::fromFile(options_.procRoot + "/kallsyms", options_.maxKallsymsBytes);
+    if (loaded) {
+      kernelSymbols_ = std::move(*loaded);
     }
   }
   return kernelSymbols_ ? &*kernelSymbols_ : nullptr;
+}
+
+void Symbolizer::loadKernelNames(std::span<const uint64_t> addresses) {
+  if (std::none_of(addresses.begin(), addresses.end(), isKernelAddress)) {
+    return;
+  }
+  KernelSymbols* symbols = kernelSymbols();
+  if (symbols != nullptr && !symbols->loadNames(addresses)) {
+    ++stats_.errors;  // the frames stay unresolved, with their addresses
+  }
 }
 
 }  // namespace kprof::agent
