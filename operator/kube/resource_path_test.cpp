@@ -25,8 +25,7 @@ TEST(ResourcePathTest, ClusterScopedHasNoNamespaceSegment) {
   EXPECT_EQ(*collectionPath(resources::kMutatingWebhookConfigurations, ""),
             "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations");
   // A namespace handed in for a cluster-scoped type is ignored, as kubectl ignores -n.
-  EXPECT_EQ(*objectPath(resources::kNamespaces, "ignored", "team-a"),
-            "/api/v1/namespaces/team-a");
+  EXPECT_EQ(*objectPath(resources::kNamespaces, "ignored", "team-a"), "/api/v1/namespaces/team-a");
 }
 
 TEST(ResourcePathTest, AllNamespacesCollection) {
@@ -64,11 +63,12 @@ TEST(QueryTest, ListQueryCarriesOnlyWhatIsSet) {
                            .limit = 50,
                            .continue_token = "abc==",
                            .resource_version = "100"});
-  EXPECT_EQ(query, (Query{{"labelSelector", "app=web,tier in (a,b)"},
-                          {"fieldSelector", "metadata.name=x"},
-                          {"limit", "50"},
-                          {"continue", "abc=="},
-                          {"resourceVersion", "100"}}));
+  EXPECT_EQ(query,
+            (Query{{"labelSelector", "app=web,tier in (a,b)"},
+                   {"fieldSelector", "metadata.name=x"},
+                   {"limit", "50"},
+                   {"continue", "abc=="},
+                   {"resourceVersion", "100"}}));
 }
 
 TEST(QueryTest, WatchQuery) {
@@ -76,11 +76,12 @@ TEST(QueryTest, WatchQuery) {
   options.resource_version = "42";
   options.label_selector = "kprof.dev/inject=true";
   options.timeout = 120s;
-  EXPECT_EQ(watchQuery(options), (Query{{"watch", "true"},
-                                        {"allowWatchBookmarks", "true"},
-                                        {"timeoutSeconds", "120"},
-                                        {"resourceVersion", "42"},
-                                        {"labelSelector", "kprof.dev/inject=true"}}));
+  EXPECT_EQ(watchQuery(options),
+            (Query{{"watch", "true"},
+                   {"allowWatchBookmarks", "true"},
+                   {"timeoutSeconds", "120"},
+                   {"resourceVersion", "42"},
+                   {"labelSelector", "kprof.dev/inject=true"}}));
   options.allow_bookmarks = false;
   EXPECT_FALSE(watchQuery(options).contains("allowWatchBookmarks"));
 }

@@ -60,8 +60,10 @@ TEST(StatusErrorTest, KeepsTheServerMessageAndReason) {
 
 TEST(StatusErrorTest, ConflictOnAStaleVersionIsNotAlreadyExists) {
   Error error = decodeErrorResponse(
-      409, {},
-      statusBody(409, "Conflict",
+      409,
+      {},
+      statusBody(409,
+                 "Conflict",
                  "Operation cannot be fulfilled on leases \"kprof\": the object has been "
                  "modified; please apply your changes to the latest version and try again"));
   EXPECT_EQ(error.code, ErrorCode::Conflict);
@@ -72,8 +74,7 @@ TEST(StatusErrorTest, ConflictOnAStaleVersionIsNotAlreadyExists) {
 
 TEST(StatusErrorTest, RetryAfterHeaderInSeconds) {
   http::Headers headers{{"Retry-After", " 7 "}};
-  Error error =
-      decodeErrorResponse(429, headers, statusBody(429, "TooManyRequests", "slow down"));
+  Error error = decodeErrorResponse(429, headers, statusBody(429, "TooManyRequests", "slow down"));
   EXPECT_EQ(error.code, ErrorCode::ResourceExhausted);
   EXPECT_EQ(error.retry_after, 7s);
 }
@@ -91,9 +92,9 @@ TEST(StatusErrorTest, RetryAfterFromStatusDetails) {
 }
 
 TEST(StatusErrorTest, UnusableRetryAfterIsIgnoredAndHugeOnesCapped) {
-  EXPECT_EQ(decodeErrorResponse(429, {{"Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"}}, "")
-                .retry_after,
-            0s);
+  EXPECT_EQ(
+      decodeErrorResponse(429, {{"Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"}}, "").retry_after,
+      0s);
   EXPECT_EQ(decodeErrorResponse(429, {{"Retry-After", "-4"}}, "").retry_after, 0s);
   EXPECT_EQ(decodeErrorResponse(429, {{"Retry-After", "99999999"}}, "").retry_after, 1h);
 }

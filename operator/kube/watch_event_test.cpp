@@ -14,8 +14,9 @@ TEST(WatchEventTest, ParsesEachEventType) {
                  Case{"MODIFIED", WatchEventType::Modified},
                  Case{"DELETED", WatchEventType::Deleted},
                  Case{"BOOKMARK", WatchEventType::Bookmark}}) {
-    std::string line = std::string(R"({"type":")") + c.wire +
-                       R"(","object":{"kind":"Pod","metadata":{"name":"a","resourceVersion":"7"}}})";
+    std::string line =
+        std::string(R"({"type":")") + c.wire +
+        R"(","object":{"kind":"Pod","metadata":{"name":"a","resourceVersion":"7"}}})";
     auto event = parseWatchLine(line);
     ASSERT_TRUE(event) << event.error().toString();
     EXPECT_EQ(event->type, c.type);
@@ -41,9 +42,15 @@ TEST(WatchEventTest, ErrorEventCarriesTheStatus) {
 }
 
 TEST(WatchEventTest, MalformedLinesAreParseErrors) {
-  for (const char* line : {"", "not json", "{\"type\":\"ADDED\"", "[1,2,3]", "{}",
-                           R"({"type":"ADDED"})", R"({"type":"ADDED","object":"pod"})",
-                           R"({"type":7,"object":{}})", R"({"type":"RENAMED","object":{}})",
+  for (const char* line : {"",
+                           "not json",
+                           "{\"type\":\"ADDED\"",
+                           "[1,2,3]",
+                           "{}",
+                           R"({"type":"ADDED"})",
+                           R"({"type":"ADDED","object":"pod"})",
+                           R"({"type":7,"object":{}})",
+                           R"({"type":"RENAMED","object":{}})",
                            R"({"type":"ERROR"})"}) {
     auto event = parseWatchLine(line);
     ASSERT_FALSE(event) << line;
