@@ -41,7 +41,7 @@ std::string fileList(const std::vector<KubeconfigFile>& files) {
 
 // A string field of a map: "" when absent or null; an error when it is not a scalar.
 Result<std::string> stringField(const YAML::Node& map, const char* key, const std::string& where) {
-  if (!map.IsMap()) {
+  if (!map.IsDefined() || !map.IsMap()) {
     return std::string();
   }
   const YAML::Node value = map[key];
@@ -55,7 +55,7 @@ Result<std::string> stringField(const YAML::Node& map, const char* key, const st
 }
 
 Result<bool> boolField(const YAML::Node& map, const char* key, const std::string& where) {
-  if (!map.IsMap()) {
+  if (!map.IsDefined() || !map.IsMap()) {
     return false;
   }
   const YAML::Node value = map[key];
@@ -94,7 +94,11 @@ Status mergeNamed(const YAML::Node& root,
     if (name->empty()) {
       return fail(ErrorCode::InvalidArgument, file + ": an entry of " + list_key + " has no name");
     }
-    into.try_emplace(*name, Entry{item[body_key], file});
+    const YAML::Node body = item[body_key];
+    // `- name: x` alone is an entry with no settings. (A missing key gives an invalid node that
+    // throws on most uses, so it is replaced, not kept.)
+    bool empty = !body.IsDefined() || body.IsNull();
+    into.try_emplace(*name, Entry{empty ? YAML::Node(YAML::NodeType::Map) : body, file});
   }
   return ok();
 }

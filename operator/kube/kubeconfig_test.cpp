@@ -165,6 +165,10 @@ contexts: [{name: c, context: {cluster: k}}]
 )"),
               ErrorCode::InvalidArgument,
               "cluster \"k\" in /home/u/.kube/config has no server");
+  expectError(parseOne("current-context: c\nclusters: [{name: k}]\n"
+                       "contexts: [{name: c, context: {cluster: k}}]\n"),
+              ErrorCode::InvalidArgument,
+              "cluster \"k\" in /home/u/.kube/config has no server");
   expectError(parseOne("current-context: c\ncontexts: [{name: c, context: {}}]\n"),
               ErrorCode::InvalidArgument,
               "context \"c\" in /home/u/.kube/config names no cluster");
