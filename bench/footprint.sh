@@ -5,7 +5,8 @@
 #
 #   bench/footprint.sh [BUILD_DIR] [WINDOW_SECONDS] [PROCESSES]     (defaults: build/bench 60 10)
 #
-# The targets are copies of kprof-demo-workload (one thread each). The agent builds one profile per
+# The targets are copies of kprof-demo-workload (one thread each), or with KPROF_BENCH_WORKLOAD=mixed
+# copies of bench/mixed_workload.py, whose stacks vary like a real service's. The agent builds one profile per
 # interval for all targets, with a pid label per sample, so bytes per process = total / PROCESSES.
 # KPROF_BENCH_KEEP=DIR keeps the written profiles there (for `kprof report` or `go tool pprof`).
 # Build first: cmake --build build/bench --target kprof kprof-demo-workload
@@ -34,12 +35,16 @@ trap cleanup EXIT
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 for ((i = 0; i < processes; i++)); do
-  "$workload" $((window + 3 * interval)) 1 >/dev/null 2>&1 &
+  if [[ ${KPROF_BENCH_WORKLOAD:-demo} == mixed ]]; then
+    python3 "$(dirname "$0")/mixed_workload.py" $((window + 3 * interval)) >/dev/null 2>&1 &
+  else
+    "$workload" $((window + 3 * interval)) 1 >/dev/null 2>&1 &
+  fi
   pids+=($!)
 done
 targets=$(IFS=,; echo "${pids[*]}")
 
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, workload ${KPROF_BENCH_WORKLOAD:-demo}, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$kprof" agent --targets "pids:$targets" -F 100 --types cpu --upload-interval "$interval" \
   --file-dir "$scratch/out" --listen-port "$port" >"$scratch/agent.log" 2>&1 &
 agent=$!
