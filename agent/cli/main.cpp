@@ -1,6 +1,5 @@
 // kprof: the command line. `record`, `report` and `diff` work on one machine without a cluster;
 // `agent` runs the sidecar (see agent/README or `kprof agent --help`).
-#include <charconv>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -8,34 +7,14 @@
 #include "agent/cli/agent_command.hpp"
 #include "agent/cli/record_command.hpp"
 #include "agent/cli/report_command.hpp"
+#include "common/core/duration.hpp"
 #include "common/log/log.hpp"
 
 namespace {
 
 using kprof::agent::OutputFormat;
 
-// "30s", "500ms", "2m", or plain seconds.
-std::optional<std::chrono::milliseconds> parseDuration(const std::string& text) {
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || value <= 0) {
-    return std::nullopt;
-  }
-  const std::string unit(end, text.data() + text.size());
-  double ms = 0;
-  if (unit.empty() || unit == "s") {
-    ms = value * 1000;
-  } else if (unit == "ms") {
-    ms = value;
-  } else if (unit == "m") {
-    ms = value * 60'000;
-  } else if (unit == "h") {
-    ms = value * 3'600'000;
-  } else {
-    return std::nullopt;
-  }
-  return std::chrono::milliseconds(static_cast<int64_t>(ms));
-}
+using kprof::parseDuration;
 
 std::map<std::string, OutputFormat> formats() {
   return {{"text", OutputFormat::Text}, {"json", OutputFormat::Json}};
