@@ -19,6 +19,9 @@ namespace kprof::agentapi {
 
 inline constexpr std::string_view kPodNameExtra = "authentication.kubernetes.io/pod-name";
 inline constexpr std::string_view kPodUidExtra = "authentication.kubernetes.io/pod-uid";
+// The audience agents request their projected token for. A token for the API server's own
+// audience is refused, so the token an agent hands the operator is useless against the API server.
+inline constexpr std::string_view kAgentTokenAudience = "kprof";
 
 struct AgentIdentity {
   std::string namespace_name;

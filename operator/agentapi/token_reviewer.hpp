@@ -49,8 +49,9 @@ using TokenDigest = std::array<std::uint8_t, 32>;
 TokenDigest tokenDigest(std::string_view token);
 
 struct TokenReviewerOptions {
-  // The audiences the agents' projected tokens are requested for; empty: the API server's.
-  std::vector<std::string> audiences;
+  // The audiences the agents' projected tokens are requested for; empty: the API server's own
+  // (not recommended: agents would then hand the operator tokens valid against the API server).
+  std::vector<std::string> audiences{std::string(kAgentTokenAudience)};
   std::chrono::seconds cache_ttl{60};
   std::chrono::seconds rejection_ttl{10};
   std::size_t max_entries = 10'000;
