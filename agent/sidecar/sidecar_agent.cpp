@@ -170,9 +170,11 @@ Status SidecarAgent::run(std::stop_token stop, std::chrono::milliseconds flush) 
   started_ = clock_.now();
   auto window_start = clock_.wallNow();
   while (!stop.stop_requested()) {
-    // Sleep the interval in short steps so a stop request is answered within a second.
+    // Sleep the interval in short steps so a stop request is answered within a second. A new
+    // configuration ends the interval early: what was sampled so far is sent with the settings
+    // it was sampled under, and the new settings apply within a second, not an interval.
     const auto due = clock_.now() + options_.upload_interval;
-    while (!stop.stop_requested() && clock_.now() < due) {
+    while (!stop.stop_requested() && clock_.now() < due && !updatePending()) {
       clock_.sleepFor(std::min<Clock::Duration>(due - clock_.now(), std::chrono::seconds(1)));
     }
     const auto window_end = clock_.wallNow();
@@ -187,6 +189,11 @@ Status SidecarAgent::run(std::stop_token stop, std::chrono::milliseconds flush) 
     exporter->shutdown(flush);
   }
   return ok();
+}
+
+bool SidecarAgent::updatePending() const {
+  std::lock_guard lock(mutex_);
+  return pending_.has_value();
 }
 
 void SidecarAgent::reconfigure(SidecarUpdate update) {
@@ -281,6 +288,11 @@ void SidecarAgent::applyPendingUpdate(std::chrono::milliseconds flush) {
   for (auto& exporter : retired_exporters) {
     exporter->shutdown(flush);
   }
+}
+
+std::string SidecarAgent::engineName() const {
+  std::lock_guard lock(mutex_);
+  return std::string(engine_->name());
 }
 
 SamplerStats SidecarAgent::samplerStats() const {

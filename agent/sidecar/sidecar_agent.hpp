@@ -75,8 +75,8 @@ class SidecarAgent {
   // seconds before shutdown are not lost, and the exporters get `flush` to send what is queued.
   Status run(std::stop_token stop, std::chrono::milliseconds flush = std::chrono::seconds(5));
 
-  // Thread-safe. run() applies the update after the cycle in progress, so every interval is built
-  // with the settings it was sampled under. An update not yet applied is replaced by a newer one
+  // Thread-safe. run() ends the interval in progress within a second (its profiles are built
+  // with the settings they were sampled under) and then applies the update. An update not yet applied is replaced by a newer one
   // (whose exporters, if it has none, are the replaced one's). When the sampling must change and
   // no engine can be made or started, the rest is still applied — labels, interval, exporters —
   // while frequency and profile types stay as they were, and the failure is counted
@@ -85,6 +85,8 @@ class SidecarAgent {
   void reconfigure(SidecarUpdate update);
 
   SidecarStats stats() const;
+  // The running engine's name ("ebpf", "perf_event").
+  std::string engineName() const;
   // Cumulative over every engine this agent ran.
   SamplerStats samplerStats() const;
   std::vector<ExportStats> exportStats() const;
@@ -96,6 +98,7 @@ class SidecarAgent {
   std::shared_ptr<prometheus::Collectable> metrics() const;
 
  private:
+  bool updatePending() const;
   // Applies a pending update between cycles; run()'s thread only.
   void applyPendingUpdate(std::chrono::milliseconds flush);
 

@@ -185,6 +185,20 @@ TEST_F(SidecarReconfigureTest, ANewConfigTakesEffectAtTheNextCycle) {
   EXPECT_EQ(agent_->samplerStats().drains, 2u);
 }
 
+TEST_F(SidecarReconfigureTest, AnUpdateEndsTheIntervalInProgressWithinASecond) {
+  auto second_exports = std::make_shared<ExportLog>();
+  agent_->reconfigure({options("new", 100), nullptr, exportersTo(second_exports)});
+  clock_.advance(1s);  // one sleep step, far short of the 10 s interval
+  ASSERT_TRUE(eventually([&] { return agent_->stats().reconfigurations == 1; }));
+  auto first = first_exports_->snapshot();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].series_labels.at("env"), "old");
+  EXPECT_EQ(first[0].until - first[0].from, 1s);
+  clock_.waitForSleepers(1);
+  passInterval();
+  EXPECT_EQ(second_exports->snapshot().size(), 1u);
+}
+
 TEST_F(SidecarReconfigureTest, WhenTheEngineCannotChangeTheRestIsStillApplied) {
   auto second_exports = std::make_shared<ExportLog>();
   EngineFactory broken = [](const SidecarOptions&) -> Result<std::unique_ptr<SamplingEngine>> {
