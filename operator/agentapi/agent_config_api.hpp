@@ -43,8 +43,10 @@ struct AgentApiOptions {
   std::size_t max_report_bytes = 64 * 1024;
   // Polls waiting at once, across all agents; more get 503 with Retry-After.
   std::size_t max_waiting_polls = 50'000;
-  // Counts kprof_agent_api_requests_total{endpoint=config|report, outcome} and the gauge
-  // kprof_agent_api_waiting_polls.
+  // Counts kprof_agent_api_requests_total{endpoint=config|report, outcome} (outcomes: changed,
+  // unchanged, pending, unauthenticated, forbidden, bad_request, unavailable, overloaded,
+  // accepted) and the gauge kprof_agent_api_waiting_polls. Must outlive `registry`: polls still
+  // waiting when it is destroyed are answered then and update the gauge.
   prometheus::Registry* metrics = nullptr;
 };
 
