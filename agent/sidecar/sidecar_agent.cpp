@@ -197,11 +197,15 @@ bool SidecarAgent::updatePending() const {
 }
 
 void SidecarAgent::reconfigure(SidecarUpdate update) {
-  std::lock_guard lock(mutex_);
-  if (pending_ && pending_->exporters && !update.exporters) {
-    update.exporters = std::move(pending_->exporters);
+  std::optional<SidecarUpdate> replaced;
+  {
+    std::lock_guard lock(mutex_);
+    if (pending_ && pending_->exporters && !update.exporters) {
+      update.exporters = std::move(pending_->exporters);
+    }
+    replaced = std::exchange(pending_, std::move(update));
   }
-  pending_ = std::move(update);
+  // Exporters of a replaced update stop their threads here, outside the lock.
 }
 
 namespace {
