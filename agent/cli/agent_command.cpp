@@ -6,6 +6,7 @@
 
 #include <signal.h>
 
+#include "agent/configpoll/config_poller.hpp"
 #include "agent/export/http_transport.hpp"
 #include "agent/sampler/engine_selection.hpp"
 #include "agent/sidecar/sidecar_agent.hpp"
@@ -57,14 +58,25 @@ Result<TargetSelector> targetsOf(const std::string& spec) {
   return TargetSelector::processes(pids);
 }
 
-Result<std::vector<std::unique_ptr<Exporter>>> makeExporters(const AgentConfig& config,
-                                                             Clock& clock) {
+// `credentials`, when given, holds one entry per config.pyroscope target: credentials the
+// operator resolved, used instead of the *_file settings.
+Result<std::vector<std::unique_ptr<Exporter>>> makeExporters(
+    const AgentConfig& config, const std::vector<TargetCredentials>& credentials, Clock& clock) {
   std::vector<std::unique_ptr<Exporter>> exporters;
-  for (const auto& target : config.pyroscope) {
+  for (size_t i = 0; i < config.pyroscope.size(); ++i) {
+    const auto& target = config.pyroscope[i];
     PyroscopeExporterOptions options;
     options.target.url = target.url;
     options.target.tenant_id = target.tenant_id;
-    if (!target.basic_user.empty()) {
+    const TargetCredentials* resolved = i < credentials.size() ? &credentials[i] : nullptr;
+    if (resolved != nullptr && !resolved->bearer_token.empty()) {
+      options.target.auth = PyroscopeTarget::Auth::Bearer;
+      options.target.bearer_token = resolved->bearer_token;
+    } else if (resolved != nullptr && !target.basic_user.empty() && !resolved->password.empty()) {
+      options.target.auth = PyroscopeTarget::Auth::Basic;
+      options.target.username = target.basic_user;
+      options.target.password = resolved->password;
+    } else if (!target.basic_user.empty()) {
       options.target.auth = PyroscopeTarget::Auth::Basic;
       options.target.username = target.basic_user;
       if (!target.basic_password_file.empty()) {
@@ -95,6 +107,145 @@ Result<std::vector<std::unique_ptr<Exporter>>> makeExporters(const AgentConfig& 
   }
   return exporters;
 }
+
+SamplerConfig samplerConfigFor(const AgentConfig& config,
+                               const TargetSelector& targets,
+                               uint32_t frequency_hz,
+                               const std::vector<std::string>& profile_types) {
+  SamplerConfig sampler;
+  sampler.targets = targets;
+  sampler.frequency_hz = frequency_hz;
+  sampler.off_cpu = std::count(profile_types.begin(), profile_types.end(), "wall") > 0;
+  sampler.allow_bpf = config.engine != "perf";
+  return sampler;
+}
+
+SidecarOptions sidecarOptionsFor(const AgentConfig& config) {
+  SidecarOptions options;
+  options.service_name = config.service_name.empty() ? "unknown" : config.service_name;
+  options.series_labels = seriesLabels(config);
+  options.profile_types = config.profile_types;
+  options.frequency_hz = config.frequency_hz;
+  options.upload_interval = config.upload_interval;
+  return options;
+}
+
+bool sameDestinations(const AgentConfig& a,
+                      const std::vector<TargetCredentials>& a_credentials,
+                      const AgentConfig& b,
+                      const std::vector<TargetCredentials>& b_credentials) {
+  auto same = [](const PyroscopeTargetConfig& x, const PyroscopeTargetConfig& y) {
+    return x.url == y.url && x.tenant_id == y.tenant_id && x.basic_user == y.basic_user &&
+           x.basic_password_file == y.basic_password_file &&
+           x.bearer_token_file == y.bearer_token_file;
+  };
+  return a.file_directory == b.file_directory && a_credentials == b_credentials &&
+         std::equal(a.pyroscope.begin(), a.pyroscope.end(), b.pyroscope.begin(), b.pyroscope.end(),
+                    same);
+}
+
+// Turns each config from the operator into a SidecarUpdate. Runs on the poller's thread only
+// (its handler and its status source), so it needs no lock of its own.
+class RemoteConfigApplier {
+ public:
+  RemoteConfigApplier(AgentConfig base, TargetSelector targets, SidecarAgent& agent, Clock& clock)
+      : base_(std::move(base)),
+        targets_(std::move(targets)),
+        agent_(agent),
+        clock_(clock),
+        current_(base_) {}
+
+  Status apply(const ConfigUpdate& update) {
+    auto log = log::logger("agent");
+    auto mapped = applyRemoteConfig(base_, update.config);
+    if (!mapped) {
+      log->error("operator config {} not applied: {}", update.version, mapped.error().message);
+      return mapped.error();
+    }
+    SidecarUpdate next;
+    next.options = sidecarOptionsFor(mapped->config);
+    next.make_engine = [config = mapped->config, targets = targets_](const SidecarOptions& options)
+        -> Result<std::unique_ptr<SamplingEngine>> {
+      EngineSelection selection = selectEngine(
+          samplerConfigFor(config, targets, options.frequency_hz, options.profile_types));
+      if (!selection.engine) {
+        return fail(ErrorCode::Unavailable, selection.reason);
+      }
+      log::logger("agent")->info("engine {}", selection.reason);
+      return std::move(selection.engine);
+    };
+    if (!sameDestinations(mapped->config, mapped->credentials, current_, current_credentials_)) {
+      auto exporters = makeExporters(mapped->config, mapped->credentials, clock_);
+      if (!exporters) {
+        log->error("operator config {} not applied: {}", update.version, exporters.error().message);
+        return exporters.error();
+      }
+      next.exporters = std::move(*exporters);
+    }
+    agent_.reconfigure(std::move(next));
+    log->info("operator config {} (policy {}, generation {}) applies from the next interval",
+              update.version,
+              mapped->policy,
+              mapped->policy_generation);
+    for (const std::string& note : mapped->notes) {
+      log->warn("operator config {}: {}", update.version, note);
+    }
+    current_ = mapped->config;
+    current_credentials_ = mapped->credentials;
+    notes_ = mapped->notes;
+    policy_ = mapped->policy;
+    return ok();
+  }
+
+  // The report the poller posts to the operator.
+  nlohmann::json status() const {
+    const SidecarStats sidecar = agent_.stats();
+    const SamplerStats sampler = agent_.samplerStats();
+    uint64_t uploads = 0;
+    uint64_t upload_errors = 0;
+    uint64_t drops = 0;
+    for (const ExportStats& exporter : agent_.exportStats()) {
+      uploads += exporter.uploads;
+      upload_errors += exporter.upload_errors;
+      drops += exporter.dropped + exporter.rejected;
+    }
+    nlohmann::json status = {
+        {"engine", agent_.engineName()},
+        {"healthy", agent_.healthy()},
+        {"samples", sampler.samples},
+        {"lostSamples", sampler.lost},
+        {"cycles", sidecar.cycles},
+        {"failedCycles", sidecar.failed_cycles},
+        {"profiles", sidecar.profiles},
+        {"uploads", uploads},
+        {"uploadErrors", upload_errors},
+        {"drops", drops},
+        {"notes", notes_},
+    };
+    if (sidecar.last_success != Clock::SteadyTime{}) {
+      status["secondsSinceLastCycle"] =
+          std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - sidecar.last_success)
+              .count();
+    }
+    if (!policy_.empty()) {
+      status["policy"] = policy_;
+    }
+    if (!sidecar.last_reconfigure_error.empty()) {
+      status["errors"] = {sidecar.last_reconfigure_error};
+    }
+    return status;
+  }
+
+ private:
+  AgentConfig base_;
+  TargetSelector targets_;
+  SidecarAgent& agent_;
+  Clock& clock_;
+  AgentConfig current_;  // the destinations last handed to the agent
+  std::vector<TargetCredentials> current_credentials_;
+  std::vector<std::string> notes_;
+  std::string policy_;
+};
 
 }  // namespace
 
@@ -145,13 +296,26 @@ Result<AgentConfig> resolveAgentConfig(const AgentFlags& flags,
       config.profile_types.push_back(type);
     }
   }
+  auto operator_settings = operatorSettings(
+      {flags.operator_url, flags.token_file, flags.operator_ca}, environment);
+  if (!operator_settings) {
+    return operator_settings.error();
+  }
+  if (*operator_settings && config.pyroscope.empty() && config.file_directory.empty()) {
+    // With an operator, destinations come with its config; until then profiles go nowhere.
+    AgentConfig awaiting_destinations = config;
+    awaiting_destinations.file_directory = "(from the operator)";
+    KPROF_TRY(validate(awaiting_destinations));
+    return config;
+  }
   KPROF_TRY(validate(config));
   return config;
 }
 
 int runAgent(const AgentFlags& flags) {
   auto log = log::logger("agent");
-  auto resolved = resolveAgentConfig(flags, processEnvironment());
+  const auto environment = processEnvironment();
+  auto resolved = resolveAgentConfig(flags, environment);
   if (!resolved) {
     log->error("configuration: {}", resolved.error().message);
     return 2;
@@ -168,13 +332,8 @@ int runAgent(const AgentFlags& flags) {
     log->error("targets: {}", targets.error().message);
     return 2;
   }
-  SamplerConfig sampler;
-  sampler.targets = *targets;
-  sampler.frequency_hz = config.frequency_hz;
-  sampler.off_cpu =
-      std::count(config.profile_types.begin(), config.profile_types.end(), "wall") > 0;
-  sampler.allow_bpf = config.engine != "perf";
-  EngineSelection selection = selectEngine(sampler);
+  EngineSelection selection = selectEngine(
+      samplerConfigFor(config, *targets, config.frequency_hz, config.profile_types));
   if (!selection.engine) {
     log->error("cannot sample: {}", selection.reason);
     return 1;
@@ -182,18 +341,12 @@ int runAgent(const AgentFlags& flags) {
   log->info("engine {}", selection.reason);
 
   SystemClock clock;
-  auto exporters = makeExporters(config, clock);
+  auto exporters = makeExporters(config, {}, clock);
   if (!exporters) {
     log->error("{}", exporters.error().message);
     return 2;
   }
-  SidecarOptions options;
-  options.service_name = config.service_name.empty() ? "unknown" : config.service_name;
-  options.series_labels = seriesLabels(config);
-  options.profile_types = config.profile_types;
-  options.frequency_hz = config.frequency_hz;
-  options.upload_interval = config.upload_interval;
-  SidecarAgent agent(options,
+  SidecarAgent agent(sidecarOptionsFor(config),
                      std::move(selection.engine),
                      std::make_unique<Symbolizer>(),
                      std::move(*exporters),
@@ -225,9 +378,30 @@ int runAgent(const AgentFlags& flags) {
   }
   log->info("serving /metrics and /healthz on {}", server.url());
 
+  // With an operator, its config API is polled on a thread of its own; each new config is
+  // handed to the agent, which applies it at its next cycle.
+  auto operator_settings = operatorSettings(
+      {flags.operator_url, flags.token_file, flags.operator_ca}, environment);
+  std::optional<RemoteConfigApplier> applier;
+  std::unique_ptr<ConfigPoller> poller;
+  std::jthread poller_thread;
+  if (operator_settings && *operator_settings) {
+    applier.emplace(config, *targets, agent, clock);
+    poller = std::make_unique<ConfigPoller>(
+        **operator_settings,
+        clock,
+        [&applier](const ConfigUpdate& update) { return applier->apply(update); },
+        [&applier] { return applier->status(); });
+    poller_thread = std::jthread([&poller](std::stop_token stop) { poller->run(stop); });
+  }
+
   ::signal(SIGINT, onSignal);
   ::signal(SIGTERM, onSignal);
   auto status = agent.run(stop_source.get_token());
+  if (poller_thread.joinable()) {
+    poller_thread.request_stop();
+    poller_thread.join();
+  }
   server.stop(std::chrono::seconds(2));
   if (!status) {
     log->error("{}", status.error().message);

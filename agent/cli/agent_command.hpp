@@ -17,11 +17,15 @@ struct AgentFlags {
   std::optional<uint32_t> upload_interval_seconds;
   std::optional<uint16_t> listen_port;
   std::optional<std::string> profile_types;
+  // The operator's agent config API; KPROF_OPERATOR_URL, KPROF_OPERATOR_TOKEN_FILE and
+  // KPROF_OPERATOR_CA_FILE when not given.
+  std::optional<std::string> operator_url, token_file, operator_ca;
 };
 
 int runAgent(const AgentFlags& flags);
 
-// Defaults < config file < KPROF_* environment < flags.
+// Defaults < config file < KPROF_* environment < flags. With an operator URL the agent may start
+// without a destination: the operator's config brings them.
 Result<AgentConfig> resolveAgentConfig(const AgentFlags& flags,
                                        const std::map<std::string, std::string>& environment);
 

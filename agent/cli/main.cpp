@@ -118,6 +118,16 @@ int main(int argc, char** argv) {
   agent_cmd->add_option(
       "--file-dir", agent.file_directory, "Also write <type>_<time>.pb.gz files here");
   agent_cmd->add_option("--listen-port", agent.listen_port, "Port of /metrics and /healthz");
+  agent_cmd->add_option("--operator-url",
+                        agent.operator_url,
+                        "kprof operator's agent config API (KPROF_OPERATOR_URL): poll it for this "
+                        "pod's config and apply each new one without a restart");
+  agent_cmd->add_option("--token-file",
+                        agent.token_file,
+                        "Projected service account token for the operator, re-read on every poll "
+                        "(KPROF_OPERATOR_TOKEN_FILE; default /var/run/secrets/kprof/token)");
+  agent_cmd->add_option(
+      "--operator-ca", agent.operator_ca, "CA bundle for an https operator URL (KPROF_OPERATOR_CA_FILE)");
 
   CLI11_PARSE(app, argc, argv);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <utility>
 
 #include <prometheus/metric_family.h>
 
@@ -169,9 +170,11 @@ Status SidecarAgent::run(std::stop_token stop, std::chrono::milliseconds flush) 
   started_ = clock_.now();
   auto window_start = clock_.wallNow();
   while (!stop.stop_requested()) {
-    // Sleep the interval in short steps so a stop request is answered within a second.
+    // Sleep the interval in short steps so a stop request is answered within a second. A new
+    // configuration ends the interval early: what was sampled so far is sent with the settings
+    // it was sampled under, and the new settings apply within a second, not an interval.
     const auto due = clock_.now() + options_.upload_interval;
-    while (!stop.stop_requested() && clock_.now() < due) {
+    while (!stop.stop_requested() && clock_.now() < due && !updatePending()) {
       clock_.sleepFor(std::min<Clock::Duration>(due - clock_.now(), std::chrono::seconds(1)));
     }
     const auto window_end = clock_.wallNow();
@@ -179,6 +182,7 @@ Status SidecarAgent::run(std::stop_token stop, std::chrono::milliseconds flush) 
       log->error("profiling cycle failed: {}", cycle.error().toString());
     }
     window_start = window_end;
+    applyPendingUpdate(flush);
   }
   engine_->stop();
   for (auto& exporter : exporters_) {
@@ -187,12 +191,133 @@ Status SidecarAgent::run(std::stop_token stop, std::chrono::milliseconds flush) 
   return ok();
 }
 
+bool SidecarAgent::updatePending() const {
+  std::lock_guard lock(mutex_);
+  return pending_.has_value();
+}
+
+void SidecarAgent::reconfigure(SidecarUpdate update) {
+  std::optional<SidecarUpdate> replaced;
+  {
+    std::lock_guard lock(mutex_);
+    if (pending_ && pending_->exporters && !update.exporters) {
+      update.exporters = std::move(pending_->exporters);
+    }
+    replaced = std::exchange(pending_, std::move(update));
+  }
+  // Exporters of a replaced update stop their threads here, outside the lock.
+}
+
+namespace {
+
+bool wantsOffCpu(const SidecarOptions& options) {
+  return std::find(options.profile_types.begin(), options.profile_types.end(), "wall") !=
+         options.profile_types.end();
+}
+
+// A new engine for `next`, started, or why there is none.
+Result<std::unique_ptr<SamplingEngine>> startEngine(const EngineFactory& make_engine,
+                                                    const SidecarOptions& next) {
+  if (!make_engine) {
+    return fail(ErrorCode::InvalidArgument, "sampling settings changed but no engine factory");
+  }
+  auto engine = make_engine(next);
+  if (!engine) {
+    return engine.error();
+  }
+  if (!*engine) {
+    return fail(ErrorCode::Internal, "the engine factory returned no engine");
+  }
+  KPROF_TRY((*engine)->start());
+  return engine;
+}
+
+}  // namespace
+
+void SidecarAgent::applyPendingUpdate(std::chrono::milliseconds flush) {
+  std::optional<SidecarUpdate> update;
+  {
+    std::lock_guard lock(mutex_);
+    update.swap(pending_);
+  }
+  if (!update) {
+    return;
+  }
+  SidecarOptions next = std::move(update->options);
+  std::unique_ptr<SamplingEngine> new_engine;
+  std::string engine_error;
+  if (next.frequency_hz != options_.frequency_hz || wantsOffCpu(next) != wantsOffCpu(options_)) {
+    // The new engine starts before the old one stops, so no interval is left unsampled.
+    auto started = startEngine(update->make_engine, next);
+    if (started) {
+      new_engine = std::move(*started);
+    } else {
+      engine_error = "sampling not changed: " + started.error().message;
+      log::logger("agent")->error("new configuration: {}", engine_error);
+      next.frequency_hz = options_.frequency_hz;
+      next.profile_types = options_.profile_types;
+    }
+  }
+  std::unique_ptr<SamplingEngine> retired_engine;
+  std::vector<std::unique_ptr<Exporter>> retired_exporters;
+  if (new_engine) {
+    engine_->stop();
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (new_engine) {
+      const SamplerStats old = engine_->stats();
+      retired_sampler_stats_.samples += old.samples;
+      retired_sampler_stats_.lost += old.lost;
+      retired_sampler_stats_.missing_user_stacks += old.missing_user_stacks;
+      retired_sampler_stats_.missing_kernel_stacks += old.missing_kernel_stacks;
+      retired_sampler_stats_.stack_map_collisions += old.stack_map_collisions;
+      retired_sampler_stats_.drains += old.drains;
+      retired_engine = std::exchange(engine_, std::move(new_engine));
+    }
+    if (update->exporters) {
+      retired_exporters = std::exchange(exporters_, std::move(*update->exporters));
+    }
+    options_ = std::move(next);
+    ++stats_.reconfigurations;
+    if (engine_error.empty()) {
+      stats_.last_reconfigure_error.clear();
+    } else {
+      ++stats_.failed_reconfigurations;
+      stats_.last_reconfigure_error = engine_error;
+    }
+  }
+  // What the old engine sampled since the last drain (a few milliseconds) is let go.
+  retired_engine.reset();
+  for (auto& exporter : retired_exporters) {
+    exporter->shutdown(flush);
+  }
+}
+
+std::string SidecarAgent::engineName() const {
+  std::lock_guard lock(mutex_);
+  return std::string(engine_->name());
+}
+
+SamplerStats SidecarAgent::samplerStats() const {
+  std::lock_guard lock(mutex_);
+  SamplerStats total = engine_->stats();
+  total.samples += retired_sampler_stats_.samples;
+  total.lost += retired_sampler_stats_.lost;
+  total.missing_user_stacks += retired_sampler_stats_.missing_user_stacks;
+  total.missing_kernel_stacks += retired_sampler_stats_.missing_kernel_stacks;
+  total.stack_map_collisions += retired_sampler_stats_.stack_map_collisions;
+  total.drains += retired_sampler_stats_.drains;
+  return total;
+}
+
 SidecarStats SidecarAgent::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;
 }
 
 std::vector<ExportStats> SidecarAgent::exportStats() const {
+  std::lock_guard lock(mutex_);
   std::vector<ExportStats> out;
   for (const auto& exporter : exporters_) {
     out.push_back(exporter->stats());

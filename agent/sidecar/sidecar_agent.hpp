@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -31,12 +33,30 @@ struct SidecarOptions {
 };
 
 struct SidecarStats {
+  uint64_t reconfigurations = 0;  // updates applied
+  uint64_t failed_reconfigurations = 0;
+  std::string last_reconfigure_error;
   uint64_t cycles = 0;
   uint64_t failed_cycles = 0;
   uint64_t profiles = 0;       // built and handed to exporters
   uint64_t profile_bytes = 0;  // gzipped
   uint64_t unresolved_frames = 0;
   Clock::SteadyTime last_success{};
+};
+
+// Makes a checked, not yet started engine that samples as `options` ask (frequency_hz, and
+// off-CPU when profile_types has "wall").
+using EngineFactory =
+    std::function<Result<std::unique_ptr<SamplingEngine>>(const SidecarOptions& options)>;
+
+// A new configuration for a running agent (from the operator's config API).
+struct SidecarUpdate {
+  SidecarOptions options;
+  // Called between cycles only when the sampling frequency or the need for off-CPU sampling
+  // differs from the running engine's.
+  EngineFactory make_engine;
+  // New destinations; nullopt keeps the current exporters.
+  std::optional<std::vector<std::unique_ptr<Exporter>>> exporters;
 };
 
 class SidecarAgent {
@@ -55,8 +75,20 @@ class SidecarAgent {
   // seconds before shutdown are not lost, and the exporters get `flush` to send what is queued.
   Status run(std::stop_token stop, std::chrono::milliseconds flush = std::chrono::seconds(5));
 
+  // Thread-safe. run() ends the interval in progress within a second (its profiles are built
+  // with the settings they were sampled under) and then applies the update. An update not yet applied is replaced by a newer one
+  // (whose exporters, if it has none, are the replaced one's). When the sampling must change and
+  // no engine can be made or started, the rest is still applied — labels, interval, exporters —
+  // while frequency and profile types stay as they were, and the failure is counted
+  // (failed_reconfigurations, last_reconfigure_error). Replaced exporters get run()'s `flush` to
+  // send what they hold.
+  void reconfigure(SidecarUpdate update);
+
   SidecarStats stats() const;
-  SamplerStats samplerStats() const { return engine_->stats(); }
+  // The running engine's name ("ebpf", "perf_event").
+  std::string engineName() const;
+  // Cumulative over every engine this agent ran.
+  SamplerStats samplerStats() const;
   std::vector<ExportStats> exportStats() const;
   // Healthy when a cycle succeeded within the last three intervals (or none is due yet).
   bool healthy() const;
@@ -66,6 +98,11 @@ class SidecarAgent {
   std::shared_ptr<prometheus::Collectable> metrics() const;
 
  private:
+  bool updatePending() const;
+  // Applies a pending update between cycles; run()'s thread only.
+  void applyPendingUpdate(std::chrono::milliseconds flush);
+
+  // Written only by run()'s thread, under mutex_; other threads read them under mutex_.
   SidecarOptions options_;
   std::unique_ptr<SamplingEngine> engine_;
   std::unique_ptr<Symbolizer> symbolizer_;
@@ -74,6 +111,8 @@ class SidecarAgent {
   Clock::SteadyTime started_;
   mutable std::mutex mutex_;
   SidecarStats stats_;
+  SamplerStats retired_sampler_stats_;  // of engines replaced by reconfigure()
+  std::optional<SidecarUpdate> pending_;
 };
 
 }  // namespace kprof::agent
