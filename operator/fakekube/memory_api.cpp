@@ -162,6 +162,7 @@ MemoryApi::~MemoryApi() = default;
 std::optional<Error> MemoryApi::takeFault(Verb verb, const ResourceType& type) {
   ++calls_[{verb, ""}];
   ++calls_[{verb, type.resource}];
+  changed_.notify_all();
   for (Fault& fault : faults_) {
     if (fault.verb == verb && fault.remaining > 0 &&
         (fault.resource.empty() || fault.resource == type.resource)) {
@@ -179,7 +180,7 @@ std::map<std::string, Object>& MemoryApi::objectsOf(const ResourceType& type) {
 }
 
 bool MemoryApi::hasStatusSubresource(const ResourceType& type) const {
-  return options_.status_subresources.count(type.resource) > 0;
+  return options_.status_subresources.contains(type.resource);
 }
 
 std::string MemoryApi::timestampNow() const {
@@ -191,8 +192,11 @@ std::string MemoryApi::timestampNow() const {
   return text;
 }
 
-void MemoryApi::record(const ResourceType& type, std::string_view ns, WatchEventType event,
-                       const Object& object, std::optional<Object> previous) {
+void MemoryApi::record(const ResourceType& type,
+                       std::string_view ns,
+                       WatchEventType event,
+                       const Object& object,
+                       std::optional<Object> previous) {
   history_.push_back(
       HistoryEntry{rv_, typeKey(type), std::string(ns), event, object, std::move(previous)});
   while (history_.size() > options_.history_limit) {
@@ -202,7 +206,8 @@ void MemoryApi::record(const ResourceType& type, std::string_view ns, WatchEvent
   changed_.notify_all();
 }
 
-Result<Object> MemoryApi::get(const ResourceType& type, std::string_view ns,
+Result<Object> MemoryApi::get(const ResourceType& type,
+                              std::string_view ns,
                               std::string_view name) {
   std::lock_guard lock(mutex_);
   if (auto fault = takeFault(Verb::Get, type)) {
@@ -216,7 +221,8 @@ Result<Object> MemoryApi::get(const ResourceType& type, std::string_view ns,
   return it->second;
 }
 
-Result<kube::ObjectList> MemoryApi::list(const ResourceType& type, std::string_view ns,
+Result<kube::ObjectList> MemoryApi::list(const ResourceType& type,
+                                         std::string_view ns,
                                          const kube::ListOptions& options) {
   std::lock_guard lock(mutex_);
   if (auto fault = takeFault(Verb::List, type)) {
@@ -264,9 +270,9 @@ Result<kube::ObjectList> MemoryApi::list(const ResourceType& type, std::string_v
   Snapshot& snapshot = snapshots_[snapshot_id];
   kube::ObjectList result;
   result.resource_version = std::to_string(snapshot.rv);
-  const size_t end = options.limit > 0
-                         ? std::min(snapshot.items.size(), offset + static_cast<size_t>(options.limit))
-                         : snapshot.items.size();
+  const size_t end = options.limit > 0 ? std::min(snapshot.items.size(),
+                                                  offset + static_cast<size_t>(options.limit))
+                                       : snapshot.items.size();
   for (size_t i = std::min(offset, end); i < end; ++i) {
     result.items.push_back(snapshot.items[i]);
   }
@@ -278,8 +284,10 @@ Result<kube::ObjectList> MemoryApi::list(const ResourceType& type, std::string_v
   return result;
 }
 
-Status MemoryApi::watch(const ResourceType& type, std::string_view ns,
-                        const kube::WatchOptions& options, const kube::WatchHandler& on_event) {
+Status MemoryApi::watch(const ResourceType& type,
+                        std::string_view ns,
+                        const kube::WatchOptions& options,
+                        const kube::WatchHandler& on_event) {
   std::unique_lock lock(mutex_);
   if (auto fault = takeFault(Verb::Watch, type)) {
     return Unexpected{*fault};
@@ -342,7 +350,8 @@ Status MemoryApi::watch(const ResourceType& type, std::string_view ns,
         continue;
       }
       const bool now_matches = selectors->matches(entry.object);
-      const bool matched_before = entry.previous ? selectors->matches(*entry.previous) : now_matches;
+      const bool matched_before =
+          entry.previous ? selectors->matches(*entry.previous) : now_matches;
       WatchEventType event = entry.type;
       if (entry.type == WatchEventType::Modified && now_matches != matched_before) {
         // Moving into or out of the selection looks like creation or deletion to this watcher.
@@ -356,11 +365,10 @@ Status MemoryApi::watch(const ResourceType& type, std::string_view ns,
     if (bookmarks != bookmark_epoch_) {
       bookmarks = bookmark_epoch_;
       if (options.allow_bookmarks) {
-        pending.push_back(
-            {WatchEventType::Bookmark,
-             Object{{"kind", type.kind},
-                    {"apiVersion", type.apiVersion()},
-                    {"metadata", {{"resourceVersion", std::to_string(cursor)}}}}});
+        pending.push_back({WatchEventType::Bookmark,
+                           Object{{"kind", type.kind},
+                                  {"apiVersion", type.apiVersion()},
+                                  {"metadata", {{"resourceVersion", std::to_string(cursor)}}}}});
       }
     }
     if (!pending.empty()) {
@@ -404,7 +412,8 @@ Status MemoryApi::watch(const ResourceType& type, std::string_view ns,
   }
 }
 
-Result<Object> MemoryApi::create(const ResourceType& type, std::string_view ns,
+Result<Object> MemoryApi::create(const ResourceType& type,
+                                 std::string_view ns,
                                  const Object& object) {
   std::lock_guard lock(mutex_);
   if (auto fault = takeFault(Verb::Create, type)) {
@@ -413,7 +422,8 @@ Result<Object> MemoryApi::create(const ResourceType& type, std::string_view ns,
   return createLocked(type, ns, object);
 }
 
-Result<Object> MemoryApi::createLocked(const ResourceType& type, std::string_view ns,
+Result<Object> MemoryApi::createLocked(const ResourceType& type,
+                                       std::string_view ns,
                                        const Object& object) {
   if (!object.is_object()) {
     return Unexpected{invalid("the object to create must be a JSON object")};
@@ -430,7 +440,9 @@ Result<Object> MemoryApi::createLocked(const ResourceType& type, std::string_vie
       return Unexpected{invalid(qualified(type) + ": metadata.name or generateName is required")};
     }
     char suffix[8];
-    std::snprintf(suffix, sizeof suffix, "%05lx",
+    std::snprintf(suffix,
+                  sizeof suffix,
+                  "%05lx",
                   static_cast<unsigned long>((uid_counter_ + 1) * 2654435761u % 0xfffff));
     name = generate->get<std::string>() + suffix;
     metadata["name"] = name;
@@ -441,8 +453,9 @@ Result<Object> MemoryApi::createLocked(const ResourceType& type, std::string_vie
     }
     const std::string object_ns = stringAt(stored, "metadata", "namespace");
     if (!object_ns.empty() && object_ns != ns) {
-      return Unexpected{invalid("the namespace of the provided object does not match the "
-                                "namespace sent on the request")};
+      return Unexpected{
+          invalid("the namespace of the provided object does not match the "
+                  "namespace sent on the request")};
     }
     metadata["namespace"] = std::string(ns);
   } else {
@@ -459,12 +472,14 @@ Result<Object> MemoryApi::createLocked(const ResourceType& type, std::string_vie
 
   auto& objects = objectsOf(type);
   const std::string key = objectKey(type, ns, name);
-  if (objects.count(key) > 0) {
-    return Unexpected{makeError(ErrorCode::AlreadyExists,
-                                qualified(type) + " \"" + name + "\" already exists")};
+  if (objects.contains(key)) {
+    return Unexpected{
+        makeError(ErrorCode::AlreadyExists, qualified(type) + " \"" + name + "\" already exists")};
   }
   char uid[40];
-  std::snprintf(uid, sizeof uid, "00000000-0000-4000-8000-%012lx",
+  std::snprintf(uid,
+                sizeof uid,
+                "00000000-0000-4000-8000-%012lx",
                 static_cast<unsigned long>(++uid_counter_));
   metadata["uid"] = uid;
   metadata["generation"] = 1;
@@ -476,8 +491,10 @@ Result<Object> MemoryApi::createLocked(const ResourceType& type, std::string_vie
   return stored;
 }
 
-Result<Object> MemoryApi::storeChange(const ResourceType& type, const std::string& key,
-                                      Object next, bool status_only) {
+Result<Object> MemoryApi::storeChange(const ResourceType& type,
+                                      const std::string& key,
+                                      Object next,
+                                      bool status_only) {
   auto& objects = objectsOf(type);
   const Object old = objects.at(key);
   const std::string name = nameOf(old);
@@ -538,7 +555,8 @@ Result<Object> MemoryApi::storeChange(const ResourceType& type, const std::strin
   return result;
 }
 
-Result<Object> MemoryApi::update(const ResourceType& type, std::string_view ns,
+Result<Object> MemoryApi::update(const ResourceType& type,
+                                 std::string_view ns,
                                  const Object& object) {
   std::lock_guard lock(mutex_);
   if (auto fault = takeFault(Verb::Update, type)) {
@@ -552,48 +570,52 @@ Result<Object> MemoryApi::update(const ResourceType& type, std::string_view ns,
     return Unexpected{invalid("metadata.name is required")};
   }
   const std::string key = objectKey(type, ns, name);
-  if (objectsOf(type).count(key) == 0) {
+  if (!objectsOf(type).contains(key)) {
     return Unexpected{notFound(type, name)};
   }
   return storeChange(type, key, object, false);
 }
 
-Result<Object> MemoryApi::updateStatus(const ResourceType& type, std::string_view ns,
+Result<Object> MemoryApi::updateStatus(const ResourceType& type,
+                                       std::string_view ns,
                                        const Object& object) {
   std::lock_guard lock(mutex_);
   if (auto fault = takeFault(Verb::UpdateStatus, type)) {
     return Unexpected{*fault};
   }
   if (!hasStatusSubresource(type)) {
-    return Unexpected{makeError(ErrorCode::NotFound, qualified(type) +
-                                                         " has no status subresource")};
+    return Unexpected{
+        makeError(ErrorCode::NotFound, qualified(type) + " has no status subresource")};
   }
   if (!object.is_object()) {
     return Unexpected{invalid("the object to update must be a JSON object")};
   }
   const std::string name = nameOf(object);
   const std::string key = objectKey(type, ns, name);
-  if (name.empty() || objectsOf(type).count(key) == 0) {
+  if (name.empty() || !objectsOf(type).contains(key)) {
     return Unexpected{notFound(type, name)};
   }
   return storeChange(type, key, object, true);
 }
 
-Result<Object> MemoryApi::patch(const ResourceType& type, std::string_view ns,
-                                std::string_view name, kube::PatchType patch_type,
-                                const Object& patch, const kube::PatchOptions& options) {
+Result<Object> MemoryApi::patch(const ResourceType& type,
+                                std::string_view ns,
+                                std::string_view name,
+                                kube::PatchType patch_type,
+                                const Object& patch,
+                                const kube::PatchOptions& options) {
   std::lock_guard lock(mutex_);
   if (auto fault = takeFault(Verb::Patch, type)) {
     return Unexpected{*fault};
   }
   const bool status_only = options.subresource == "status";
   if (!options.subresource.empty() && !status_only) {
-    return Unexpected{makeError(ErrorCode::NotFound,
-                                "unknown subresource \"" + options.subresource + "\"")};
+    return Unexpected{
+        makeError(ErrorCode::NotFound, "unknown subresource \"" + options.subresource + "\"")};
   }
   if (status_only && !hasStatusSubresource(type)) {
-    return Unexpected{makeError(ErrorCode::NotFound, qualified(type) +
-                                                         " has no status subresource")};
+    return Unexpected{
+        makeError(ErrorCode::NotFound, qualified(type) + " has no status subresource")};
   }
   const bool json_patch = patch_type == kube::PatchType::Json;
   if (json_patch ? !patch.is_array() : !patch.is_object()) {
@@ -692,6 +714,18 @@ size_t MemoryApi::calls(Verb verb, std::string_view resource) const {
   std::lock_guard lock(mutex_);
   const auto it = calls_.find({verb, std::string(resource)});
   return it == calls_.end() ? 0 : it->second;
+}
+
+bool MemoryApi::waitForCalls(Verb verb,
+                             size_t count,
+                             std::chrono::milliseconds timeout,
+                             std::string_view resource) const {
+  std::unique_lock lock(mutex_);
+  const std::pair<Verb, std::string> key{verb, std::string(resource)};
+  return changed_.wait_for(lock, timeout, [&] {
+    const auto it = calls_.find(key);
+    return it != calls_.end() && it->second >= count;
+  });
 }
 
 size_t MemoryApi::openWatches() const {

@@ -41,8 +41,8 @@ struct MemoryApiOptions {
   size_t history_limit = 1000;
   // Resources (plural names) whose status is a subresource: update and patch ignore .status,
   // updateStatus and patch with subresource "status" change only .status.
-  std::set<std::string> status_subresources = {"pods", "namespaces", "profilingpolicies",
-                                               "profilesnapshots"};
+  std::set<std::string> status_subresources = {
+      "pods", "namespaces", "profilingpolicies", "profilesnapshots"};
   // When set, every watch stream ends cleanly after delivering this many events.
   std::optional<size_t> watch_event_limit;
 };
@@ -54,23 +54,33 @@ class MemoryApi final : public kube::Api {
   MemoryApi();  // on the system clock
   ~MemoryApi() override;
 
-  Result<kube::Object> get(const kube::ResourceType& type, std::string_view ns,
+  Result<kube::Object> get(const kube::ResourceType& type,
+                           std::string_view ns,
                            std::string_view name) override;
-  Result<kube::ObjectList> list(const kube::ResourceType& type, std::string_view ns,
+  Result<kube::ObjectList> list(const kube::ResourceType& type,
+                                std::string_view ns,
                                 const kube::ListOptions& options) override;
-  Status watch(const kube::ResourceType& type, std::string_view ns,
-               const kube::WatchOptions& options, const kube::WatchHandler& on_event) override;
-  Result<kube::Object> create(const kube::ResourceType& type, std::string_view ns,
+  Status watch(const kube::ResourceType& type,
+               std::string_view ns,
+               const kube::WatchOptions& options,
+               const kube::WatchHandler& on_event) override;
+  Result<kube::Object> create(const kube::ResourceType& type,
+                              std::string_view ns,
                               const kube::Object& object) override;
-  Result<kube::Object> update(const kube::ResourceType& type, std::string_view ns,
+  Result<kube::Object> update(const kube::ResourceType& type,
+                              std::string_view ns,
                               const kube::Object& object) override;
-  Result<kube::Object> updateStatus(const kube::ResourceType& type, std::string_view ns,
+  Result<kube::Object> updateStatus(const kube::ResourceType& type,
+                                    std::string_view ns,
                                     const kube::Object& object) override;
-  Result<kube::Object> patch(const kube::ResourceType& type, std::string_view ns,
-                             std::string_view name, kube::PatchType patch_type,
+  Result<kube::Object> patch(const kube::ResourceType& type,
+                             std::string_view ns,
+                             std::string_view name,
+                             kube::PatchType patch_type,
                              const kube::Object& patch,
                              const kube::PatchOptions& options) override;
-  Status remove(const kube::ResourceType& type, std::string_view ns,
+  Status remove(const kube::ResourceType& type,
+                std::string_view ns,
                 std::string_view name) override;
 
   // --- Scripted faults and test controls ---
@@ -91,6 +101,11 @@ class MemoryApi final : public kube::Api {
 
   // Calls made of `verb` (on `resource` only, when given), faulted ones included.
   size_t calls(Verb verb, std::string_view resource = "") const;
+  // Waits (real time, bounded) until `verb` has been called at least `count` times.
+  bool waitForCalls(Verb verb,
+                    size_t count,
+                    std::chrono::milliseconds timeout,
+                    std::string_view resource = "") const;
   size_t openWatches() const;
   // Waits (real time, bounded) until at least `count` watches are open.
   bool waitForWatches(size_t count, std::chrono::milliseconds timeout) const;
@@ -119,13 +134,19 @@ class MemoryApi final : public kube::Api {
 
   // All private helpers run with mutex_ held.
   std::optional<Error> takeFault(Verb verb, const kube::ResourceType& type);
-  Result<kube::Object> createLocked(const kube::ResourceType& type, std::string_view ns,
+  Result<kube::Object> createLocked(const kube::ResourceType& type,
+                                    std::string_view ns,
                                     const kube::Object& object);
   std::map<std::string, kube::Object>& objectsOf(const kube::ResourceType& type);
-  Result<kube::Object> storeChange(const kube::ResourceType& type, const std::string& key,
-                                   kube::Object next, bool status_only);
-  void record(const kube::ResourceType& type, std::string_view ns, kube::WatchEventType event,
-              const kube::Object& object, std::optional<kube::Object> previous);
+  Result<kube::Object> storeChange(const kube::ResourceType& type,
+                                   const std::string& key,
+                                   kube::Object next,
+                                   bool status_only);
+  void record(const kube::ResourceType& type,
+              std::string_view ns,
+              kube::WatchEventType event,
+              const kube::Object& object,
+              std::optional<kube::Object> previous);
   std::string timestampNow() const;
   bool hasStatusSubresource(const kube::ResourceType& type) const;
 

@@ -29,7 +29,9 @@ std::string rv(const Object& object) {
 // Runs one watch on its own thread and keeps what it receives.
 class WatchRecorder {
  public:
-  WatchRecorder(MemoryApi& api, kube::WatchOptions options, std::string ns = "ns",
+  WatchRecorder(MemoryApi& api,
+                kube::WatchOptions options,
+                std::string ns = "ns",
                 kube::ResourceType type = res::kPods) {
     thread_ = std::jthread([this, &api, options, ns, type](std::stop_token stop) mutable {
       options.stop = stop;
@@ -110,8 +112,7 @@ TEST(MemoryApi, CreateRefusesDuplicatesAndBadRequests) {
   with_rv["metadata"]["resourceVersion"] = "7";
   EXPECT_EQ(api.create(res::kPods, "ns", with_rv).error().code, ErrorCode::InvalidArgument);
   EXPECT_EQ(api.create(res::kPods, "", pod("d")).error().code, ErrorCode::InvalidArgument);
-  EXPECT_EQ(api.create(res::kPods, "ns", Object::array()).error().code,
-            ErrorCode::InvalidArgument);
+  EXPECT_EQ(api.create(res::kPods, "ns", Object::array()).error().code, ErrorCode::InvalidArgument);
 
   auto generated = api.create(res::kPods, "ns", {{"metadata", {{"generateName", "job-"}}}});
   ASSERT_TRUE(generated);
@@ -206,8 +207,12 @@ TEST(MemoryApi, StatusIsASubresource) {
   EXPECT_EQ((*status_only)["spec"]["rate"], 2);
   EXPECT_EQ((*status_only)["status"]["observedGeneration"], 2);
 
-  auto patched = api.patch(res::kProfilingPolicies, "ns", "p", kube::PatchType::Merge,
-                           {{"status", {{"matchedPods", 4}}}}, {.subresource = "status"});
+  auto patched = api.patch(res::kProfilingPolicies,
+                           "ns",
+                           "p",
+                           kube::PatchType::Merge,
+                           {{"status", {{"matchedPods", 4}}}},
+                           {.subresource = "status"});
   ASSERT_TRUE(patched);
   EXPECT_EQ((*patched)["status"]["matchedPods"], 4);
   EXPECT_EQ((*patched)["status"]["observedGeneration"], 2);
@@ -222,21 +227,31 @@ TEST(MemoryApi, MergeAndJsonPatches) {
   auto created = api.create(res::kPods, "ns", pod("a", {{"app", "web"}}));
   ASSERT_TRUE(created);
 
-  auto merged = api.patch(res::kPods, "ns", "a", kube::PatchType::Merge,
-                          {{"metadata", {{"labels", {{"kprof.dev/env", "prod"}, {"app", nullptr}}}}}},
-                          {});
+  auto merged =
+      api.patch(res::kPods,
+                "ns",
+                "a",
+                kube::PatchType::Merge,
+                {{"metadata", {{"labels", {{"kprof.dev/env", "prod"}, {"app", nullptr}}}}}},
+                {});
   ASSERT_TRUE(merged) << merged.error().toString();
   EXPECT_EQ((*merged)["metadata"]["labels"], (Object{{"kprof.dev/env", "prod"}}));
 
   // A resourceVersion in the patch is a precondition.
-  auto stale = api.patch(res::kPods, "ns", "a", kube::PatchType::Merge,
-                         {{"metadata", {{"resourceVersion", rv(*created)}, {"labels", {{"x", "1"}}}}}},
-                         {});
+  auto stale =
+      api.patch(res::kPods,
+                "ns",
+                "a",
+                kube::PatchType::Merge,
+                {{"metadata", {{"resourceVersion", rv(*created)}, {"labels", {{"x", "1"}}}}}},
+                {});
   ASSERT_FALSE(stale);
   EXPECT_EQ(stale.error().code, ErrorCode::Conflict);
 
   const Object json_patch = Object::array(
-      {{{"op", "add"}, {"path", "/metadata/annotations"}, {"value", {{"kprof.dev/injected", "true"}}}},
+      {{{"op", "add"},
+        {"path", "/metadata/annotations"},
+        {"value", {{"kprof.dev/injected", "true"}}}},
        {{"op", "replace"}, {"path", "/metadata/labels/kprof.dev~1env"}, {"value", "dev"}}});
   auto json_patched = api.patch(res::kPods, "ns", "a", kube::PatchType::Json, json_patch, {});
   ASSERT_TRUE(json_patched) << json_patched.error().toString();
@@ -247,18 +262,20 @@ TEST(MemoryApi, MergeAndJsonPatches) {
       {{{"op", "test"}, {"path", "/metadata/labels/kprof.dev~1env"}, {"value", "prod"}}});
   EXPECT_EQ(api.patch(res::kPods, "ns", "a", kube::PatchType::Json, failing_test, {}).error().code,
             ErrorCode::InvalidArgument);
-  EXPECT_EQ(api.patch(res::kPods, "ns", "a", kube::PatchType::Json, Object::object(), {})
-                .error()
-                .code,
-            ErrorCode::InvalidArgument);
-  EXPECT_EQ(api.patch(res::kPods, "ns", "b", kube::PatchType::Merge, Object::object(), {})
-                .error()
-                .code,
-            ErrorCode::NotFound);
+  EXPECT_EQ(
+      api.patch(res::kPods, "ns", "a", kube::PatchType::Json, Object::object(), {}).error().code,
+      ErrorCode::InvalidArgument);
+  EXPECT_EQ(
+      api.patch(res::kPods, "ns", "b", kube::PatchType::Merge, Object::object(), {}).error().code,
+      ErrorCode::NotFound);
 
   // Server-side apply creates a missing object.
-  auto applied = api.patch(res::kPods, "ns", "b", kube::PatchType::Apply,
-                           {{"apiVersion", "v1"}, {"kind", "Pod"}, {"spec", {{"x", 1}}}}, {});
+  auto applied = api.patch(res::kPods,
+                           "ns",
+                           "b",
+                           kube::PatchType::Apply,
+                           {{"apiVersion", "v1"}, {"kind", "Pod"}, {"spec", {{"x", 1}}}},
+                           {});
   ASSERT_TRUE(applied) << applied.error().toString();
   EXPECT_EQ((*applied)["metadata"]["name"], "b");
 }
@@ -275,8 +292,12 @@ TEST(MemoryApi, FinalizersHoldAnObjectUntilRemoved) {
   ASSERT_TRUE(marked);
   EXPECT_TRUE((*marked)["metadata"].contains("deletionTimestamp"));
 
-  ASSERT_TRUE(api.patch(res::kPods, "ns", "a", kube::PatchType::Merge,
-                        {{"metadata", {{"finalizers", nullptr}}}}, {}));
+  ASSERT_TRUE(api.patch(res::kPods,
+                        "ns",
+                        "a",
+                        kube::PatchType::Merge,
+                        {{"metadata", {{"finalizers", nullptr}}}},
+                        {}));
   EXPECT_EQ(api.get(res::kPods, "ns", "a").error().code, ErrorCode::NotFound);
   EXPECT_EQ(api.remove(res::kPods, "ns", "a").error().code, ErrorCode::NotFound);
 }
@@ -368,8 +389,12 @@ TEST(MemoryApi, WatchFromAVersionDeliversLaterChangesInOrder) {
 
   WatchRecorder watch(api, {.resource_version = start});
   ASSERT_TRUE(api.waitForWatches(1, kWait));
-  ASSERT_TRUE(api.patch(res::kPods, "ns", "a", kube::PatchType::Merge,
-                        {{"metadata", {{"labels", {{"x", "1"}}}}}}, {}));
+  ASSERT_TRUE(api.patch(res::kPods,
+                        "ns",
+                        "a",
+                        kube::PatchType::Merge,
+                        {{"metadata", {{"labels", {{"x", "1"}}}}}},
+                        {}));
   ASSERT_TRUE(api.remove(res::kPods, "ns", "a"));
   ASSERT_TRUE(api.create(res::kPods, "other", pod("elsewhere")));  // another namespace
 
@@ -398,18 +423,27 @@ TEST(MemoryApi, WatchWithoutVersionStartsWithTheCurrentObjects) {
 TEST(MemoryApi, SelectedWatchSeesObjectsEnterAndLeaveTheSelection) {
   MemoryApi api;
   ASSERT_TRUE(api.create(res::kPods, "ns", pod("a", {{"app", "db"}})));
-  WatchRecorder watch(api, {.resource_version = std::to_string(api.resourceVersion()),
-                            .label_selector = "app=web"});
+  WatchRecorder watch(
+      api,
+      {.resource_version = std::to_string(api.resourceVersion()), .label_selector = "app=web"});
   ASSERT_TRUE(api.waitForWatches(1, kWait));
   const auto relabel = [&](const char* app) {
-    ASSERT_TRUE(api.patch(res::kPods, "ns", "a", kube::PatchType::Merge,
-                          {{"metadata", {{"labels", {{"app", app}}}}}}, {}));
+    ASSERT_TRUE(api.patch(res::kPods,
+                          "ns",
+                          "a",
+                          kube::PatchType::Merge,
+                          {{"metadata", {{"labels", {{"app", app}}}}}},
+                          {}));
   };
   relabel("web");  // enters: Added
   relabel("web");  // no change, no event
-  ASSERT_TRUE(api.patch(res::kPods, "ns", "a", kube::PatchType::Merge,
-                        {{"metadata", {{"annotations", {{"n", "1"}}}}}}, {}));  // Modified
-  relabel("db");  // leaves: Deleted
+  ASSERT_TRUE(api.patch(res::kPods,
+                        "ns",
+                        "a",
+                        kube::PatchType::Merge,
+                        {{"metadata", {{"annotations", {{"n", "1"}}}}}},
+                        {}));  // Modified
+  relabel("db");               // leaves: Deleted
   ASSERT_TRUE(watch.waitForEvents(3));
   const auto events = watch.events();
   ASSERT_EQ(events.size(), 3u);
@@ -424,12 +458,16 @@ TEST(MemoryApi, WatchFromACompactedVersionIsExpired) {
   const std::string old_version = std::to_string(api.resourceVersion());
   ASSERT_TRUE(api.create(res::kPods, "ns", pod("b")));
   api.compactHistory();
-  Status status = api.watch(res::kPods, "ns", {.resource_version = old_version},
-                            [](const kube::WatchEvent&) { return true; });
+  Status status =
+      api.watch(res::kPods, "ns", {.resource_version = old_version}, [](const kube::WatchEvent&) {
+        return true;
+      });
   ASSERT_FALSE(status);
   EXPECT_EQ(status.error().code, ErrorCode::Expired);
 
-  EXPECT_EQ(api.watch(res::kPods, "ns", {.resource_version = "x1"},
+  EXPECT_EQ(api.watch(res::kPods,
+                      "ns",
+                      {.resource_version = "x1"},
                       [](const kube::WatchEvent&) { return true; })
                 .error()
                 .code,
@@ -442,17 +480,20 @@ TEST(MemoryApi, HistoryIsBounded) {
   ASSERT_TRUE(api.create(res::kPods, "ns", pod("a")));
   const std::string start = std::to_string(api.resourceVersion());
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(api.patch(res::kPods, "ns", "a", kube::PatchType::Merge,
-                          {{"metadata", {{"labels", {{"i", std::to_string(i)}}}}}}, {}));
+    ASSERT_TRUE(api.patch(res::kPods,
+                          "ns",
+                          "a",
+                          kube::PatchType::Merge,
+                          {{"metadata", {{"labels", {{"i", std::to_string(i)}}}}}},
+                          {}));
   }
   // Three changes after `start` are still held: a watch from it works.
   kube::WatchOptions options{.resource_version = start};
   std::stop_source stop;
   options.stop = stop.get_token();
   int seen = 0;
-  EXPECT_TRUE(api.watch(res::kPods, "ns", options, [&](const kube::WatchEvent&) {
-    return ++seen < 3;
-  }));
+  EXPECT_TRUE(
+      api.watch(res::kPods, "ns", options, [&](const kube::WatchEvent&) { return ++seen < 3; }));
   EXPECT_EQ(seen, 3);
   ASSERT_TRUE(api.remove(res::kPods, "ns", "a"));  // pushes the first of them out
   EXPECT_EQ(api.watch(res::kPods, "ns", options, [](const kube::WatchEvent&) { return true; })
@@ -521,8 +562,9 @@ TEST(MemoryApi, StreamEndsAfterTheConfiguredNumberOfEvents) {
     ASSERT_TRUE(api.create(res::kPods, "ns", pod(name)));
   }
   int seen = 0;
-  EXPECT_TRUE(api.watch(res::kPods, "ns", {.resource_version = "0"},
-                        [&](const kube::WatchEvent&) { return ++seen > 0; }));
+  EXPECT_TRUE(api.watch(res::kPods, "ns", {.resource_version = "0"}, [&](const kube::WatchEvent&) {
+    return ++seen > 0;
+  }));
   EXPECT_EQ(seen, 2);
 }
 
@@ -556,8 +598,8 @@ TEST(MemoryApi, ConcurrentWritersAndAWatcherAgree) {
     for (int w = 0; w < kWriters; ++w) {
       writers.emplace_back([&api, w] {
         for (int i = 0; i < kPerWriter; ++i) {
-          EXPECT_TRUE(api.create(res::kPods, "ns",
-                                 pod("p" + std::to_string(w) + "-" + std::to_string(i))));
+          EXPECT_TRUE(
+              api.create(res::kPods, "ns", pod("p" + std::to_string(w) + "-" + std::to_string(i))));
         }
       });
     }

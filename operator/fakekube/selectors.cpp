@@ -7,10 +7,10 @@ namespace kprof::fakekube {
 namespace {
 
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
     text.remove_prefix(1);
   }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) {
     text.remove_suffix(1);
   }
   return text;
@@ -19,7 +19,7 @@ std::string_view trim(std::string_view text) {
 // Label keys and values: alphanumerics, '-', '_', '.', and '/' for a key's prefix.
 bool validToken(std::string_view token, bool allow_slash) {
   return std::all_of(token.begin(), token.end(), [&](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.' ||
            (allow_slash && c == '/');
   });
 }
@@ -34,8 +34,8 @@ Result<std::vector<std::string_view>> splitTerms(std::string_view text) {
       ++depth;
     } else if (i < text.size() && text[i] == ')') {
       if (--depth < 0) {
-        return fail(ErrorCode::InvalidArgument, "unbalanced ')' in selector \"" +
-                                                    std::string(text) + "\"");
+        return fail(ErrorCode::InvalidArgument,
+                    "unbalanced ')' in selector \"" + std::string(text) + "\"");
       }
     } else if (i == text.size() || (text[i] == ',' && depth == 0)) {
       const std::string_view term = trim(text.substr(start, i - start));

@@ -50,8 +50,14 @@ TEST(LabelSelector, ObjectWithoutLabels) {
 }
 
 TEST(LabelSelector, MalformedTextIsAnErrorNamingTheTerm) {
-  for (const char* bad : {"app=web,", ",app", "tier in (a", "tier in a)", "tier within (a)",
-                          "a b=c", "=web", "app=we b"}) {
+  for (const char* bad : {"app=web,",
+                          ",app",
+                          "tier in (a",
+                          "tier in a)",
+                          "tier within (a)",
+                          "a b=c",
+                          "=web",
+                          "app=we b"}) {
     auto parsed = LabelSelector::parse(bad);
     ASSERT_FALSE(parsed) << bad;
     EXPECT_EQ(parsed.error().code, ErrorCode::InvalidArgument);
