@@ -62,15 +62,14 @@ class WatchRecorder {
     request.query = std::move(query);
     request.query["watch"] = "true";
     thread_ = std::thread([this, request] {
-      auto result = client_->streamLines(
-          request,
-          [this](std::string_view line) {
-            std::lock_guard lock(mutex_);
-            events_.push_back(json::parse(line, nullptr, false));
-            changed_.notify_all();
-            return true;
-          },
-          {.timeout = 60s, .stop = stop_.get_token()});
+      auto result = client_->streamLines(request,
+                                         [this](std::string_view line) {
+                                           std::lock_guard lock(mutex_);
+                                           events_.push_back(json::parse(line, nullptr, false));
+                                           changed_.notify_all();
+                                           return true;
+                                         },
+                                         {.timeout = 60s, .stop = stop_.get_token()});
       std::lock_guard lock(mutex_);
       if (result) {
         status_ = result->status;
@@ -101,9 +100,8 @@ class WatchRecorder {
   bool waitUntil(const std::function<bool(const json&)>& predicate,
                  std::chrono::milliseconds within = kTimeout) {
     std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, within, [&] {
-      return std::any_of(events_.begin(), events_.end(), predicate);
-    });
+    return changed_.wait_for(
+        lock, within, [&] { return std::any_of(events_.begin(), events_.end(), predicate); });
   }
 
   bool waitForEnd(std::chrono::milliseconds within = kTimeout) {
@@ -204,9 +202,7 @@ class FakeApiServerTest : public ::testing::Test {
     return std::make_unique<WatchRecorder>(server_->url(), path, std::move(query));
   }
 
-  static void expectStatus(const http::Response& response,
-                           int code,
-                           const std::string& reason) {
+  static void expectStatus(const http::Response& response, int code, const std::string& reason) {
     EXPECT_EQ(response.status, code) << response.body;
     json status = json::parse(response.body, nullptr, false);
     EXPECT_EQ(status.value("kind", ""), "Status") << response.body;
@@ -272,8 +268,7 @@ TEST_F(FakeApiServerTest, ErrorsAreStatusObjectsWithReasonAndDetails) {
   http::Response bad_name = call("POST", kPods, podManifest("Not_A_Name"));
   expectStatus(bad_name, 422, "Invalid");
 
-  http::Response no_namespace =
-      call("POST", "/api/v1/namespaces/nowhere/pods", podManifest("web"));
+  http::Response no_namespace = call("POST", "/api/v1/namespaces/nowhere/pods", podManifest("web"));
   expectStatus(no_namespace, 404, "NotFound");
   EXPECT_EQ(parsed(no_namespace)["message"], "namespaces \"nowhere\" not found");
 
@@ -320,8 +315,7 @@ TEST_F(FakeApiServerTest, CustomResourceUpdatesMustNameAResourceVersion) {
 TEST_F(FakeApiServerTest, GenerationMovesOnlyWhenTheSpecChanges) {
   json policy = created(kPolicies, policyManifest("checkout"));
   auto patch = [&](const json& body, const std::string& path) {
-    http::Response response =
-        call("PATCH", path, body, {}, "application/merge-patch+json");
+    http::Response response = call("PATCH", path, body, {}, "application/merge-patch+json");
     EXPECT_EQ(response.status, 200) << response.body;
     return parsed(response);
   };
@@ -460,13 +454,12 @@ TEST_F(FakeApiServerTest, ListWithLabelSelectors) {
 TEST_F(FakeApiServerTest, ListWithFieldSelectors) {
   json a = podManifest("a");
   a["spec"]["nodeName"] = "node-1";
-  ASSERT_TRUE(server_->createObject(kube::resources::kPods,
-                                    [&] {
-                                      json pod = a;
-                                      pod["metadata"]["namespace"] = "shop";
-                                      pod["status"] = {{"phase", "Running"}};
-                                      return pod;
-                                    }()));
+  ASSERT_TRUE(server_->createObject(kube::resources::kPods, [&] {
+    json pod = a;
+    pod["metadata"]["namespace"] = "shop";
+    pod["status"] = {{"phase", "Running"}};
+    return pod;
+  }()));
   created(kPods, podManifest("b"));
   created("/api/v1/namespaces/default/pods", podManifest("c"));
   auto names = [&](const std::string& path, const std::string& selector) {
@@ -487,12 +480,10 @@ TEST_F(FakeApiServerTest, ListWithFieldSelectors) {
   EXPECT_EQ(names(kPods, "spec.nodeName="), (Names{"b"}));
   EXPECT_EQ(names(kPods, "status.phase==Running"), (Names{"a"}));
   EXPECT_EQ(names(kPods, "status.phase!=Running,metadata.name!=x"), (Names{"b"}));
-  expectStatus(call("GET", kPods, nullptr, {{"fieldSelector", "spec.priority=1"}}),
-               400,
-               "BadRequest");
-  expectStatus(call("GET", kPolicies, nullptr, {{"fieldSelector", "spec.mode=ebpf"}}),
-               400,
-               "BadRequest");
+  expectStatus(
+      call("GET", kPods, nullptr, {{"fieldSelector", "spec.priority=1"}}), 400, "BadRequest");
+  expectStatus(
+      call("GET", kPolicies, nullptr, {{"fieldSelector", "spec.mode=ebpf"}}), 400, "BadRequest");
 }
 
 TEST_F(FakeApiServerTest, ListPagesWithContinueTokens) {
@@ -564,8 +555,9 @@ TEST_F(FakeApiServerTest, WatchFromNowSendsCurrentObjectsThenChanges) {
             200);
   ASSERT_EQ(call("DELETE", kPods + "/new").status, 200);
   auto events = recorder->waitFor(4);
-  EXPECT_EQ(eventSummary(events),
-            (std::vector<std::string>{"ADDED existing", "ADDED new", "MODIFIED new", "DELETED new"}));
+  EXPECT_EQ(
+      eventSummary(events),
+      (std::vector<std::string>{"ADDED existing", "ADDED new", "MODIFIED new", "DELETED new"}));
   ASSERT_EQ(events.size(), 4u);
   EXPECT_EQ(events[1]["object"]["kind"], "Pod");  // watch objects carry their kind
   EXPECT_LT(rvNumber(events[1]["object"]), rvNumber(events[2]["object"]));
@@ -688,18 +680,51 @@ TEST_F(FakeApiServerTest, FieldSelectedWatchOfOneObject) {
   EXPECT_EQ(eventSummary(recorder->waitFor(1)), (std::vector<std::string>{"ADDED b"}));
 }
 
+TEST_F(FakeApiServerTest, TablesForServerSidePrinting) {
+  created(kPods, podManifest("web"));
+  const http::Headers table_accept = {
+      {"Accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}};
+  json table = parsed(call("GET", kPods, nullptr, {}, "", table_accept));
+  EXPECT_EQ(table["kind"], "Table");
+  EXPECT_EQ(table["columnDefinitions"][2]["name"], "Status");
+  ASSERT_EQ(table["rows"].size(), 1u);
+  EXPECT_EQ(table["rows"][0]["cells"][0], "web");
+  EXPECT_EQ(table["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+  json one =
+      parsed(call("GET", kPods + "/web", nullptr, {{"includeObject", "Object"}}, "", table_accept));
+  EXPECT_EQ(one["rows"][0]["object"]["spec"]["containers"][0]["name"], "app");
+
+  // `kubectl get -w`: every watch event carries a one-row table.
+  http::Request request;
+  request.path = kPods;
+  request.query = {{"watch", "true"}, {"timeoutSeconds", "1"}};
+  request.headers = table_accept;
+  std::vector<json> events;
+  auto streamed = client_->streamLines(request,
+                                       [&](std::string_view line) {
+                                         events.push_back(json::parse(line, nullptr, false));
+                                         return false;  // the first event is enough
+                                       },
+                                       {.timeout = kTimeout});
+  ASSERT_TRUE(streamed) << streamed.error().toString();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["type"], "ADDED");
+  EXPECT_EQ(events[0]["object"]["kind"], "Table");
+  EXPECT_EQ(events[0]["object"]["rows"][0]["cells"][0], "web");
+}
+
 TEST_F(FakeApiServerTest, DroppedWatchesEndAndCanResume) {
+  created(kPods, podManifest("a"));
   auto recorder = watch(kPods);
-  ASSERT_TRUE(
-      [&] {
-        for (int i = 0; i < 200 && server_->openWatches() == 0; ++i) {
-          std::this_thread::sleep_for(10ms);
-        }
-        return server_->openWatches() == 1;
-      }());
+  auto seen = recorder->waitFor(1);
+  ASSERT_EQ(seen.size(), 1u);
   server_->dropWatches();
   EXPECT_TRUE(recorder->waitForEnd());
   EXPECT_EQ(server_->openWatches(), 0u);
+  // What happens while no one watches is replayed to a watch that resumes.
+  created(kPods, podManifest("b"));
+  auto resumed = watch(kPods, {{"resourceVersion", rvOf(seen[0]["object"])}});
+  EXPECT_EQ(eventSummary(resumed->waitFor(1)), (std::vector<std::string>{"ADDED b"}));
 }
 
 // ---------------------------------------------------------------- patches
@@ -713,12 +738,10 @@ TEST_F(FakeApiServerTest, MergePatch) {
                                  "application/merge-patch+json");
   ASSERT_EQ(response.status, 200) << response.body;
   EXPECT_EQ(parsed(response)["metadata"]["labels"], json({{"app", "web"}, {"env", "prod"}}));
-  expectStatus(call("PATCH", kPods + "/web", "[]", {}, "application/merge-patch+json"),
-               400,
-               "BadRequest");
-  expectStatus(call("PATCH", kPods + "/nope", "{}", {}, "application/merge-patch+json"),
-               404,
-               "NotFound");
+  expectStatus(
+      call("PATCH", kPods + "/web", "[]", {}, "application/merge-patch+json"), 400, "BadRequest");
+  expectStatus(
+      call("PATCH", kPods + "/nope", "{}", {}, "application/merge-patch+json"), 404, "NotFound");
 }
 
 TEST_F(FakeApiServerTest, JsonPatchWithPointerEscapes) {
@@ -743,8 +766,8 @@ TEST_F(FakeApiServerTest, JsonPatchWithPointerEscapes) {
                                {},
                                "application/json-patch+json");
   expectStatus(failed, 422, "Invalid");
-  http::Response malformed = call(
-      "PATCH", kPods + "/web", R"({"op":"add"})", {}, "application/json-patch+json");
+  http::Response malformed =
+      call("PATCH", kPods + "/web", R"({"op":"add"})", {}, "application/json-patch+json");
   expectStatus(malformed, 400, "BadRequest");
 }
 
@@ -752,9 +775,8 @@ TEST_F(FakeApiServerTest, JsonPatchWithAResourceVersionTestIsAPrecondition) {
   json pod = created(kPods, podManifest("web"));
   std::string stale = R"([{"op":"replace","path":"/metadata/resourceVersion","value":"1"},)"
                       R"({"op":"add","path":"/metadata/labels/x","value":"y"}])";
-  expectStatus(call("PATCH", kPods + "/web", stale, {}, "application/json-patch+json"),
-               409,
-               "Conflict");
+  expectStatus(
+      call("PATCH", kPods + "/web", stale, {}, "application/json-patch+json"), 409, "Conflict");
 }
 
 TEST_F(FakeApiServerTest, StrategicMergePatchMergesContainersByName) {
@@ -783,9 +805,8 @@ TEST_F(FakeApiServerTest, StrategicMergePatchMergesContainersByName) {
                     "application/strategic-merge-patch+json"),
                415,
                "UnsupportedMediaType");
-  expectStatus(call("PATCH", kPolicies + "/checkout", "{}", {}, "text/plain"),
-               415,
-               "UnsupportedMediaType");
+  expectStatus(
+      call("PATCH", kPolicies + "/checkout", "{}", {}, "text/plain"), 415, "UnsupportedMediaType");
 }
 
 TEST_F(FakeApiServerTest, ServerSideApplyCreatesThenMerges) {
@@ -845,7 +866,8 @@ TEST_F(FakeApiServerTest, FinalizersHoldAnObjectUntilTheyAreRemoved) {
   json policy = policyManifest("checkout");
   policy["metadata"]["finalizers"] = {"kprof.dev/cleanup"};
   created(kPolicies, policy);
-  auto recorder = watch(kPolicies, {{"resourceVersion", std::to_string(server_->resourceVersion())}});
+  auto recorder =
+      watch(kPolicies, {{"resourceVersion", std::to_string(server_->resourceVersion())}});
 
   http::Response deleted = call("DELETE", kPolicies + "/checkout");
   ASSERT_EQ(deleted.status, 200) << deleted.body;
@@ -902,11 +924,11 @@ TEST_F(FakeApiServerTest, DeletingAnOwnerDeletesItsDependents) {
   json only = {{"apiVersion", "v1"},
                {"kind", "ConfigMap"},
                {"metadata", {{"name", "only"}, {"ownerReferences", {reference(owner)}}}}};
-  json shared = {{"apiVersion", "v1"},
-                 {"kind", "ConfigMap"},
-                 {"metadata",
-                  {{"name", "shared"},
-                   {"ownerReferences", {reference(owner), reference(other_owner)}}}}};
+  json shared = {
+      {"apiVersion", "v1"},
+      {"kind", "ConfigMap"},
+      {"metadata",
+       {{"name", "shared"}, {"ownerReferences", {reference(owner), reference(other_owner)}}}}};
   json grandchild_owner = created("/api/v1/namespaces/shop/configmaps", only);
   created("/api/v1/namespaces/shop/configmaps", shared);
   json grandchild = {{"apiVersion", "v1"},
@@ -941,9 +963,9 @@ TEST_F(FakeApiServerTest, OrphanPropagationKeepsDependents) {
                          {"name", "checkout"},
                          {"uid", owner["metadata"]["uid"]}}}}}}};
   created("/api/v1/namespaces/shop/configmaps", dependent);
-  ASSERT_EQ(call("DELETE", kPolicies + "/checkout", nullptr, {{"propagationPolicy", "Orphan"}})
-                .status,
-            200);
+  ASSERT_EQ(
+      call("DELETE", kPolicies + "/checkout", nullptr, {{"propagationPolicy", "Orphan"}}).status,
+      200);
   http::Response kept = call("GET", "/api/v1/namespaces/shop/configmaps/dep");
   ASSERT_EQ(kept.status, 200);
   EXPECT_FALSE(parsed(kept)["metadata"].contains("ownerReferences"));
@@ -962,8 +984,8 @@ TEST_F(FakeApiServerTest, ForegroundDeletionRemovesDependentsFirst) {
                          {"name", "checkout"},
                          {"uid", owner["metadata"]["uid"]}}}}}}};
   created("/api/v1/namespaces/shop/configmaps", dependent);
-  ASSERT_EQ(
-      call("DELETE", kPolicies + "/checkout", {{"propagationPolicy", "Foreground"}}).status, 200);
+  ASSERT_EQ(call("DELETE", kPolicies + "/checkout", {{"propagationPolicy", "Foreground"}}).status,
+            200);
   // The owner waits for its dependent, which waits for its finalizer.
   json waiting = parsed(call("GET", kPolicies + "/checkout"));
   EXPECT_EQ(waiting["metadata"]["finalizers"], json({"foregroundDeletion"}));
@@ -1041,8 +1063,10 @@ TEST_F(FakeApiServerTest, DiscoveryDescribesResources) {
     }
   }
   EXPECT_EQ(names,
-            (std::set<std::string>{"profilingpolicies", "profilingpolicies/status",
-                                   "profilesnapshots", "profilesnapshots/status"}));
+            (std::set<std::string>{"profilingpolicies",
+                                   "profilingpolicies/status",
+                                   "profilesnapshots",
+                                   "profilesnapshots/status"}));
 
   json groups = parsed(call("GET", "/apis"));
   EXPECT_EQ(groups["kind"], "APIGroupList");

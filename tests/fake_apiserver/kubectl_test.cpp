@@ -2,12 +2,6 @@
 // short names of the kprof CRDs, label, the three patch types, delete. Asserts on kubectl's
 // output and on the server's state. Skips when kubectl is not installed. Every command runs with
 // a temporary HOME, --kubeconfig=/dev/null and a bounded time.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -15,7 +9,13 @@
 #include <string>
 #include <vector>
 
+#include <sys/wait.h>
+
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "tests/fake_apiserver/fake_apiserver.hpp"
 
@@ -120,8 +120,8 @@ std::string findOnPath(const std::string& program) {
   size_t start = 0;
   while (start <= dirs.size()) {
     size_t colon = dirs.find(':', start);
-    std::string dir = dirs.substr(start, colon == std::string::npos ? std::string::npos
-                                                                     : colon - start);
+    std::string dir =
+        dirs.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     std::filesystem::path candidate = std::filesystem::path(dir.empty() ? "." : dir) / program;
     if (access(candidate.c_str(), X_OK) == 0) {
       return candidate.string();
@@ -164,17 +164,14 @@ class KubectlTest : public ::testing::Test {
   }
 
   ProcessResult kubectl(std::vector<std::string> args) {
-    std::vector<std::string> argv = {kubectl_,
-                                     "--server",
-                                     server_->url(),
-                                     "--kubeconfig=/dev/null",
-                                     "--request-timeout=10s"};
+    std::vector<std::string> argv = {
+        kubectl_, "--server", server_->url(), "--kubeconfig=/dev/null", "--request-timeout=10s"};
     argv.insert(argv.end(), args.begin(), args.end());
     // Only what kubectl needs: no user kubeconfig, cache or credentials leak in.
-    std::vector<std::string> env = {"HOME=" + home_.string(),
-                                    "PATH=" + std::string(std::getenv("PATH") != nullptr
-                                                              ? std::getenv("PATH")
-                                                              : "/usr/bin:/bin")};
+    std::vector<std::string> env = {
+        "HOME=" + home_.string(),
+        "PATH=" +
+            std::string(std::getenv("PATH") != nullptr ? std::getenv("PATH") : "/usr/bin:/bin")};
     ProcessResult result = runProcess(argv, env, 60s);
     last_command_ = "kubectl";
     for (const std::string& arg : args) {
@@ -186,8 +183,8 @@ class KubectlTest : public ::testing::Test {
   // Runs kubectl and expects success; returns stdout.
   std::string ok(std::vector<std::string> args) {
     ProcessResult result = kubectl(std::move(args));
-    EXPECT_EQ(result.exit_code, 0) << last_command_ << "\nstdout: " << result.out
-                                   << "\nstderr: " << result.err;
+    EXPECT_EQ(result.exit_code, 0)
+        << last_command_ << "\nstdout: " << result.out << "\nstderr: " << result.err;
     return result.out;
   }
 
@@ -272,8 +269,8 @@ metadata:
   // get pods: the server-side table
   std::vector<std::string> table = lines(ok({"get", "pods"}));
   ASSERT_EQ(table.size(), 2u) << ok({"get", "pods"});
-  EXPECT_EQ(words(table[0]), (std::vector<std::string>{"NAME", "READY", "STATUS", "RESTARTS",
-                                                       "AGE"}));
+  EXPECT_EQ(words(table[0]),
+            (std::vector<std::string>{"NAME", "READY", "STATUS", "RESTARTS", "AGE"}));
   std::vector<std::string> row = words(table[1]);
   ASSERT_EQ(row.size(), 5u);
   EXPECT_EQ(row[0], "web");
@@ -295,9 +292,11 @@ metadata:
   EXPECT_EQ(words(policies[0]).front(), "NAME");
   EXPECT_EQ(words(policies[0]).back(), "AGE");
   EXPECT_EQ(words(policies[1]).front(), "checkout");
-  EXPECT_EQ(ok({"get", "kpp", "-n", "shop", "-o", "name"}),
-            "profilingpolicy.kprof.dev/checkout\n");
-  EXPECT_EQ(ok({"get", "profilingpolicies.kprof.dev", "-A", "-o",
+  EXPECT_EQ(ok({"get", "kpp", "-n", "shop", "-o", "name"}), "profilingpolicy.kprof.dev/checkout\n");
+  EXPECT_EQ(ok({"get",
+                "profilingpolicies.kprof.dev",
+                "-A",
+                "-o",
                 "jsonpath={.items[0].metadata.namespace}"}),
             "shop");
 
@@ -313,9 +312,9 @@ metadata:
   const std::string merge = write("merge.json", R"({"metadata":{"annotations":{"note":"hi"}}})");
   EXPECT_EQ(ok({"patch", "pod", "web", "--type", "merge", "--patch-file", merge}),
             "pod/web patched\n");
-  const std::string json_patch = write(
-      "json-patch.json",
-      R"([{"op":"add","path":"/metadata/labels/kprof.dev~1policy","value":"checkout"}])");
+  const std::string json_patch =
+      write("json-patch.json",
+            R"([{"op":"add","path":"/metadata/labels/kprof.dev~1policy","value":"checkout"}])");
   EXPECT_EQ(ok({"patch", "pod", "web", "--type", "json", "--patch-file", json_patch}),
             "pod/web patched\n");
   const std::string strategic =
@@ -336,8 +335,8 @@ metadata:
   EXPECT_EQ((*policy)["spec"]["mode"], "ebpf");
   EXPECT_EQ((*policy)["metadata"]["generation"], 2);
   // Custom resources take no strategic merge patch, as on a real server.
-  ProcessResult strategic_cr = kubectl({"patch", "pp", "checkout", "-n", "shop", "--patch-file",
-                                        spec});
+  ProcessResult strategic_cr =
+      kubectl({"patch", "pp", "checkout", "-n", "shop", "--patch-file", spec});
   EXPECT_NE(strategic_cr.exit_code, 0);
   EXPECT_NE(strategic_cr.err.find("not supported"), std::string::npos) << strategic_cr.err;
 
@@ -346,8 +345,7 @@ metadata:
   auto gone = server_->getObject(kube::resources::kPods, "default", "web");
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().code, ErrorCode::NotFound);
-  EXPECT_EQ(ok({"delete", "-f", policy_file}),
-            "profilingpolicy.kprof.dev \"checkout\" deleted\n");
+  EXPECT_EQ(ok({"delete", "-f", policy_file}), "profilingpolicy.kprof.dev \"checkout\" deleted\n");
   ProcessResult missing = kubectl({"get", "pod", "web"});
   EXPECT_NE(missing.exit_code, 0);
   EXPECT_NE(missing.err.find("NotFound"), std::string::npos) << missing.err;

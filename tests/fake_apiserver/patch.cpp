@@ -92,8 +92,7 @@ Status addValue(json& doc, const std::string& path, json value) {
     if (parts->last != "-") {
       auto parsed = arrayIndex(parts->last);
       if (!parsed || *parsed > container->size()) {
-        return applyError("add operation does not apply: index out of range in \"" + path +
-                          "\"");
+        return applyError("add operation does not apply: index out of range in \"" + path + "\"");
       }
       index = *parsed;
     }
@@ -464,8 +463,7 @@ Result<json> applyJsonPatch(const json& target, const json& patch) {
       auto removed = removeValue(doc, operation.path, "replace");
       applied = removed ? addValue(doc, operation.path, *operation.value) : removed.error();
     } else if (operation.op == "move") {
-      if (operation.path != operation.from &&
-          operation.path.rfind(operation.from + "/", 0) == 0) {
+      if (operation.path != operation.from && operation.path.rfind(operation.from + "/", 0) == 0) {
         return applyError("move operation cannot move \"" + operation.from +
                           "\" into one of its children");
       }

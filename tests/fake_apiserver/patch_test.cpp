@@ -75,14 +75,13 @@ TEST(JsonPatchTest, PointerEscapes) {
 }
 
 TEST(JsonPatchTest, FailedTestAndMissingPathsCannotApply) {
-  for (const char* patch :
-       {R"([{"op": "test", "path": "/metadata/name", "value": "db"}])",
-        R"([{"op": "remove", "path": "/metadata/annotations"}])",
-        R"([{"op": "replace", "path": "/spec/missing", "value": 1}])",
-        R"([{"op": "add", "path": "/no/parent", "value": 1}])",
-        R"([{"op": "add", "path": "/spec/containers/5", "value": {}}])",
-        R"([{"op": "move", "from": "/spec", "path": "/spec/inner"}])",
-        R"([{"op": "add", "path": "no-slash", "value": 1}])"}) {
+  for (const char* patch : {R"([{"op": "test", "path": "/metadata/name", "value": "db"}])",
+                            R"([{"op": "remove", "path": "/metadata/annotations"}])",
+                            R"([{"op": "replace", "path": "/spec/missing", "value": 1}])",
+                            R"([{"op": "add", "path": "/no/parent", "value": 1}])",
+                            R"([{"op": "add", "path": "/spec/containers/5", "value": {}}])",
+                            R"([{"op": "move", "from": "/spec", "path": "/spec/inner"}])",
+                            R"([{"op": "add", "path": "no-slash", "value": 1}])"}) {
     auto result = applyJsonPatch(pod(), json::parse(patch));
     ASSERT_FALSE(result) << patch;
     EXPECT_EQ(result.error().code, ErrorCode::InvalidArgument) << patch;
@@ -145,13 +144,15 @@ TEST(StrategicMergePatchTest, VolumeMountsMergeByMountPathAndPortsByContainerPor
   ASSERT_TRUE(result);
   const json& app = (*result)["spec"]["containers"][0];
   EXPECT_EQ(app["volumeMounts"],
-            json::parse(R"([{"name": "data2", "mountPath": "/data"}, {"name": "x", "mountPath": "/x"}])"));
-  EXPECT_EQ(app["ports"], json::parse(R"([{"containerPort": 80, "protocol": "TCP", "name": "http"}])"));
+            json::parse(
+                R"([{"name": "data2", "mountPath": "/data"}, {"name": "x", "mountPath": "/x"}])"));
+  EXPECT_EQ(app["ports"],
+            json::parse(R"([{"containerPort": 80, "protocol": "TCP", "name": "http"}])"));
 }
 
 TEST(StrategicMergePatchTest, FinalizersMergeAsASetAndCanBeDeleted) {
-  auto added = applyStrategicMergePatch(
-      pod(), json::parse(R"({"metadata": {"finalizers": ["a", "b"]}})"));
+  auto added =
+      applyStrategicMergePatch(pod(), json::parse(R"({"metadata": {"finalizers": ["a", "b"]}})"));
   ASSERT_TRUE(added);
   EXPECT_EQ((*added)["metadata"]["finalizers"], json({"a", "b"}));
   auto removed = applyStrategicMergePatch(
@@ -161,8 +162,8 @@ TEST(StrategicMergePatchTest, FinalizersMergeAsASetAndCanBeDeleted) {
 }
 
 TEST(StrategicMergePatchTest, ListItemWithoutMergeKeyCannotApply) {
-  auto result = applyStrategicMergePatch(
-      pod(), json::parse(R"({"spec": {"containers": [{"image": "x"}]}})"));
+  auto result =
+      applyStrategicMergePatch(pod(), json::parse(R"({"spec": {"containers": [{"image": "x"}]}})"));
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code, ErrorCode::InvalidArgument);
 }

@@ -61,8 +61,15 @@ TEST(LabelSelectorTest, NumericComparisons) {
 }
 
 TEST(LabelSelectorTest, RejectsMalformedSelectors) {
-  for (const char* bad : {"app=web,", "=web", "app in prod", "app in (a", "app = web x",
-                          "-app=web", "app=we b", "app===web", "app>x"}) {
+  for (const char* bad : {"app=web,",
+                          "=web",
+                          "app in prod",
+                          "app in (a",
+                          "app = web x",
+                          "-app=web",
+                          "app=we b",
+                          "app===web",
+                          "app>x"}) {
     auto parsed = LabelSelector::parse(bad);
     EXPECT_FALSE(parsed) << bad;
     if (!parsed) {

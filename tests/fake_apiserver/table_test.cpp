@@ -72,16 +72,22 @@ TEST(TableTest, PodColumnsAndCells) {
   EXPECT_EQ(table["columnDefinitions"][0]["name"], "Name");
   EXPECT_EQ(table["columnDefinitions"][1]["name"], "Ready");
   EXPECT_EQ(table["rows"][0]["cells"],
-            json({"web", "1/2", "CrashLoopBackOff", "3", "5m3s", "10.0.0.5", "node-1", "<none>",
+            json({"web",
+                  "1/2",
+                  "CrashLoopBackOff",
+                  "3",
+                  "5m3s",
+                  "10.0.0.5",
+                  "node-1",
+                  "<none>",
                   "<none>"}));
   EXPECT_EQ(table["rows"][0]["object"]["kind"], "PartialObjectMetadata");
   EXPECT_EQ(table["metadata"]["resourceVersion"], "7");
 }
 
 TEST(TableTest, CustomResourcesUseThePrinterColumnsOfTheirCrd) {
-  auto documents =
-      readManifestFile(std::filesystem::path(KPROF_SOURCE_DIR) / "crds" /
-                       "profilingpolicies.kprof.dev.yaml");
+  auto documents = readManifestFile(std::filesystem::path(KPROF_SOURCE_DIR) / "crds" /
+                                    "profilingpolicies.kprof.dev.yaml");
   ASSERT_TRUE(documents) << documents.error().toString();
   auto served = resourcesFromCrd(documents->front());
   ASSERT_TRUE(served);
