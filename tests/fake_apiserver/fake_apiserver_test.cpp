@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -13,7 +15,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include "common/http/certificates.hpp"
 #include "common/http/client.hpp"
 
 namespace kprof::testing {
@@ -642,6 +646,22 @@ TEST_F(FakeApiServerTest, WatchSendsBookmarksWithOnlyTheResourceVersion) {
   }
 }
 
+TEST_F(FakeApiServerTest, SendInitialEventsEndsWithAnAnnotatedBookmark) {
+  created(kPods, podManifest("a"));
+  created(kPods, podManifest("b"));
+  auto recorder = watch(kPods,
+                        {{"sendInitialEvents", "true"},
+                         {"allowWatchBookmarks", "true"},
+                         {"resourceVersionMatch", "NotOlderThan"},
+                         {"resourceVersion", ""}});
+  auto events = recorder->waitFor(3);
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events[0]["type"], "ADDED");
+  EXPECT_EQ(events[1]["type"], "ADDED");
+  EXPECT_EQ(events[2]["type"], "BOOKMARK");
+  EXPECT_EQ(events[2]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
+}
+
 TEST_F(FakeApiServerTest, WatchEndsAtTimeoutSeconds) {
   auto recorder = watch(kPods, {{"timeoutSeconds", "1"}});
   EXPECT_TRUE(recorder->waitForEnd(5s));
@@ -693,6 +713,16 @@ TEST_F(FakeApiServerTest, TablesForServerSidePrinting) {
   json one =
       parsed(call("GET", kPods + "/web", nullptr, {{"includeObject", "Object"}}, "", table_accept));
   EXPECT_EQ(one["rows"][0]["object"]["spec"]["containers"][0]["name"], "app");
+  json partial = parsed(
+      call("GET",
+           kPods,
+           nullptr,
+           {},
+           "",
+           {{"Accept", "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"}}));
+  EXPECT_EQ(partial["kind"], "PartialObjectMetadataList");
+  EXPECT_EQ(partial["items"][0]["metadata"]["name"], "web");
+  EXPECT_FALSE(partial["items"][0].contains("spec"));
 
   // `kubectl get -w`: every watch event carries a one-row table.
   http::Request request;
@@ -1166,6 +1196,52 @@ TEST_F(AuthenticatedFakeApiServerTest, RequestsNeedARegisteredBearerToken) {
                401,
                "Unauthorized");
   EXPECT_EQ(call("GET", "/version").status, 200);
+}
+
+TEST(FakeApiServerTlsTest, ServesHttpsWithATokenLikeAnInClusterServer) {
+  auto now = std::chrono::system_clock::now();
+  auto ca = http::createCertificateAuthority(
+      {.common_name = "fake-ca", .not_before = now - 1h, .not_after = now + 24h});
+  ASSERT_TRUE(ca) << ca.error().toString();
+  auto leaf = http::issueCertificate(*ca,
+                                     {.common_name = "kubernetes",
+                                      .dns_names = {"kubernetes.default.svc"},
+                                      .ip_addresses = {"127.0.0.1"},
+                                      .not_before = now - 1h,
+                                      .not_after = now + 24h});
+  ASSERT_TRUE(leaf) << leaf.error().toString();
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("kprof-fake-tls-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "tls.crt") << leaf->certificate_pem;
+  std::ofstream(dir / "tls.key") << leaf->private_key_pem;
+  SystemClock clock;
+  auto certificates = http::CertificateStore::open(
+      {(dir / "tls.crt").string(), (dir / "tls.key").string()}, 1s, clock);
+  ASSERT_TRUE(certificates) << certificates.error().toString();
+
+  FakeApiServerOptions options;
+  options.certificates = *certificates;
+  options.require_token = true;
+  auto made = FakeApiServer::make(std::move(options));
+  ASSERT_TRUE(made);
+  auto& server = *made;
+  server->addToken("sa-token", UserInfo{"system:serviceaccount:kprof:operator"});
+  ASSERT_TRUE(server->start());
+  EXPECT_TRUE(server->url().starts_with("https://"));
+  http::ClientOptions client_options{.base_url = server->url()};
+  client_options.tls.ca_pem = ca->certificate_pem;
+  client_options.default_headers.set("Authorization", http::bearerAuthorization("sa-token"));
+  auto client = http::Client::create(client_options);
+  ASSERT_TRUE(client) << client.error().toString();
+  http::Request request;
+  request.path = "/api/v1/namespaces/default/pods";
+  auto response = (*client)->send(request, kTimeout);
+  ASSERT_TRUE(response) << response.error().toString();
+  EXPECT_EQ(response->status, 200) << response->body;
+  server->stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
 }
 
 // ---------------------------------------------------------------- faults, hooks, counters
