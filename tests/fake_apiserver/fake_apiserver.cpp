@@ -1,6 +1,7 @@
 #include "tests/fake_apiserver/fake_apiserver.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "common/log/log.hpp"
@@ -586,12 +587,13 @@ std::optional<http::Response> FakeApiServer::checkAccess(const http::Request& re
   if (!options_.require_token) {
     return std::nullopt;
   }
-  static const std::vector<std::string> kPublic = {"/version", "/healthz", "/livez", "/readyz"};
+  static constexpr std::array<std::string_view, 4> kPublic = {
+      "/version", "/healthz", "/livez", "/readyz"};
   if (std::find(kPublic.begin(), kPublic.end(), request.path) != kPublic.end()) {
     return std::nullopt;
   }
   std::string header = request.headers.get("Authorization").value_or("");
-  const std::string_view kBearer = "Bearer ";
+  constexpr std::string_view kBearer = "Bearer ";
   if (header.size() > kBearer.size() &&
       http::equalsIgnoreCase(std::string_view(header).substr(0, kBearer.size()), kBearer)) {
     std::lock_guard lock(mutex_);

@@ -1,6 +1,7 @@
 #include "tests/fake_apiserver/patch.hpp"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -177,7 +178,7 @@ Result<std::vector<Operation>> decodeJsonPatch(const json& patch) {
       return parseError("a JSON patch operation needs a string \"path\"");
     }
     Operation operation{op->get<std::string>(), path->get<std::string>(), "", nullptr};
-    static const std::vector<std::string> kKnown = {
+    static constexpr std::array<std::string_view, 6> kKnown = {
         "add", "remove", "replace", "move", "copy", "test"};
     if (std::find(kKnown.begin(), kKnown.end(), operation.op) == kKnown.end()) {
       return parseError("unknown JSON patch operation \"" + operation.op + "\"");
@@ -305,8 +306,8 @@ Result<std::optional<json>> mergeObject(const json& original,
       if (!mode.directives) {
         continue;
       }
-      const std::string kDeleteFrom = "$deleteFromPrimitiveList/";
-      if (key.rfind(kDeleteFrom, 0) == 0 && value.is_array()) {
+      constexpr std::string_view kDeleteFrom = "$deleteFromPrimitiveList/";
+      if (key.starts_with(kDeleteFrom) && value.is_array()) {
         std::string field = key.substr(kDeleteFrom.size());
         auto target = result.find(field);
         if (target != result.end() && target->is_array()) {
