@@ -1049,6 +1049,7 @@ TEST_F(FakeApiServerTest, DeletingANamespaceDeletesItsContentsFirst) {
                 .status,
             200);
   expectStatus(call("GET", "/api/v1/namespaces/shop"), 404, "NotFound");
+  expectStatus(call("DELETE", "/api/v1/namespaces/default"), 403, "Forbidden");
 }
 
 TEST_F(FakeApiServerTest, DeleteCollectionWithASelector) {

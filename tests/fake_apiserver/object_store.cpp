@@ -783,6 +783,10 @@ ApiResult<ObjectPtr> ObjectStore::remove(const ResourceInfo& info,
           "Unsupported value: \"" +
           request.propagation + "\"");
     }
+    if (isNamespaces(info) &&
+        (name == "default" || name == "kube-system" || name == "kube-public")) {
+      return forbidden(info.groupResource(), name, "this namespace may not be deleted");
+    }
     if (request.dry_run) {
       return presented(info, stored);
     }
