@@ -109,8 +109,8 @@ ApiError invalid(std::string_view qualified_kind,
     cause_list.push_back(
         {{"reason", cause.reason}, {"message", cause.message}, {"field", cause.field}});
   }
-  std::string message = std::string(qualified_kind) + " " + inQuotes(name) + " is invalid: " +
-                        (causes.size() > 1 ? "[" + joined + "]" : joined);
+  std::string message = std::string(qualified_kind) + " " + inQuotes(name) +
+                        " is invalid: " + (causes.size() > 1 ? "[" + joined + "]" : joined);
   nlohmann::json details = {{"name", std::string(name)}, {"causes", std::move(cause_list)}};
   // details.kind is the kind without its group, details.group the group.
   std::string_view kind = qualified_kind;
@@ -150,9 +150,10 @@ ApiError methodNotSupported(const GroupResource& resource, std::string_view acti
 }
 
 ApiError unsupportedMediaType(std::string_view content_type, std::string_view accepted) {
-  std::string message = "the body of the request was in an unknown format - accepted media types "
-                        "include: " +
-                        std::string(accepted);
+  std::string message =
+      "the body of the request was in an unknown format - accepted media types "
+      "include: " +
+      std::string(accepted);
   if (!content_type.empty()) {
     message += " (got " + std::string(content_type) + ")";
   }
@@ -164,13 +165,13 @@ ApiError notAcceptable(std::string message) {
 }
 
 ApiError tooLargeResourceVersion(int64_t requested, int64_t current) {
-  ApiError error = make(504,
-                        "Timeout",
-                        "Too large resource version: " + std::to_string(requested) +
-                            ", current: " + std::to_string(current),
-                        {{"causes",
-                          {{{"reason", "ResourceVersionTooLarge"},
-                            {"message", "Too large resource version"}}}}});
+  ApiError error = make(
+      504,
+      "Timeout",
+      "Too large resource version: " + std::to_string(requested) +
+          ", current: " + std::to_string(current),
+      {{"causes",
+        {{{"reason", "ResourceVersionTooLarge"}, {"message", "Too large resource version"}}}}});
   error.retry_after = std::chrono::seconds(1);
   return error;
 }

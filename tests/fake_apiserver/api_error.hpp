@@ -73,7 +73,7 @@ std::string dumpJson(const nlohmann::json& value);
 template <typename T>
 class [[nodiscard]] ApiResult {
  public:
-  ApiResult(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  ApiResult(T value) : state_(std::in_place_index<0>, std::move(value)) {}         // NOLINT
   ApiResult(ApiError error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool hasValue() const { return state_.index() == 0; }

@@ -162,7 +162,8 @@ nlohmann::json aggregatedDiscovery(const std::vector<ResourceInfo>& resources, b
         if (info.group != group || info.version != version) {
           continue;
         }
-        nlohmann::json kind = {{"group", info.group}, {"version", info.version}, {"kind", info.kind}};
+        nlohmann::json kind = {
+            {"group", info.group}, {"version", info.version}, {"kind", info.kind}};
         nlohmann::json entry = {{"resource", info.resource},
                                 {"responseKind", kind},
                                 {"scope", info.namespaced ? "Namespaced" : "Cluster"},
@@ -180,8 +181,7 @@ nlohmann::json aggregatedDiscovery(const std::vector<ResourceInfo>& resources, b
         }
         entries.push_back(std::move(entry));
       }
-      versions.push_back(
-          {{"version", version}, {"resources", entries}, {"freshness", "Current"}});
+      versions.push_back({{"version", version}, {"resources", entries}, {"freshness", "Current"}});
     }
     nlohmann::json metadata = {{"creationTimestamp", nullptr}};
     if (!group.empty()) {
@@ -203,8 +203,8 @@ nlohmann::json openApiV3Index(const std::vector<ResourceInfo>& resources) {
       continue;
     }
     auto document = openApiV3Document(resources, path);
-    paths[path] = {{"serverRelativeURL",
-                    "/openapi/v3/" + path + "?hash=" + hexHash(dumpJson(*document))}};
+    paths[path] = {
+        {"serverRelativeURL", "/openapi/v3/" + path + "?hash=" + hexHash(dumpJson(*document))}};
   }
   return {{"paths", paths}};
 }

@@ -1,6 +1,7 @@
 #include "tests/fake_apiserver/fake_apiserver.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "common/log/log.hpp"
@@ -44,8 +45,8 @@ std::vector<std::string> splitPath(std::string_view path) {
   size_t start = 0;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
-    std::string_view part = path.substr(start, slash == std::string_view::npos ? path.npos
-                                                                                : slash - start);
+    std::string_view part =
+        path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
     if (!part.empty()) {
       parts.emplace_back(part);
     }
@@ -115,8 +116,8 @@ ApiResult<json> parseBody(const http::Request& request, bool yaml_allowed) {
   if (type.find("protobuf") != std::string::npos || type.find("cbor") != std::string::npos) {
     return unsupportedMediaType(type, "application/json, application/yaml");
   }
-  const bool yaml = type == "application/yaml" || type == "application/apply-patch+yaml" ||
-                    type == "text/yaml";
+  const bool yaml =
+      type == "application/yaml" || type == "application/apply-patch+yaml" || type == "text/yaml";
   if (yaml && yaml_allowed) {
     auto documents = parseYamlDocuments(request.body);
     if (!documents) {
@@ -244,13 +245,15 @@ Result<std::unique_ptr<FakeApiServer>> FakeApiServer::make(FakeApiServerOptions 
     for (json& document : *documents) {
       if (document.value("kind", "") != "CustomResourceDefinition") {
         return fail(ErrorCode::InvalidArgument,
-                    file.string() + ": not a CustomResourceDefinition: " +
-                        document.value("kind", "(no kind)"));
+                    file.string() +
+                        ": not a CustomResourceDefinition: " + document.value("kind", "(no kind)"));
       }
-      auto created = server->createObject(
-          {"apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
-           false},
-          std::move(document));
+      auto created = server->createObject({"apiextensions.k8s.io",
+                                           "v1",
+                                           "customresourcedefinitions",
+                                           "CustomResourceDefinition",
+                                           false},
+                                          std::move(document));
       if (!created) {
         return created.error().wrap(file.string());
       }
@@ -309,9 +312,8 @@ void FakeApiServer::stop() {
 void FakeApiServer::tickLoop() {
   // Bookmarks and watch timeouts are checked often enough for bookmark intervals of tens of
   // milliseconds in tests.
-  const auto period = std::clamp(options_.bookmark_interval / 4,
-                                 std::chrono::milliseconds(5),
-                                 std::chrono::milliseconds(50));
+  const auto period = std::clamp(
+      options_.bookmark_interval / 4, std::chrono::milliseconds(5), std::chrono::milliseconds(50));
   std::unique_lock lock(tick_mutex_);
   while (!stopping_) {
     tick_wakeup_.wait_for(lock, period, [this] { return stopping_; });
@@ -444,9 +446,8 @@ Status FakeApiServer::removeObject(const kube::ResourceType& type,
 
 Status FakeApiServer::createNamespace(std::string_view name,
                                       const std::map<std::string, std::string>& labels) {
-  json object = {{"apiVersion", "v1"},
-                 {"kind", "Namespace"},
-                 {"metadata", {{"name", std::string(name)}}}};
+  json object = {
+      {"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", std::string(name)}}}};
   if (!labels.empty()) {
     object["metadata"]["labels"] = labels;
   }
@@ -482,8 +483,8 @@ Result<std::size_t> FakeApiServer::loadManifestFile(const std::filesystem::path&
                   file.string() + ": no served resource has apiVersion \"" + api_version +
                       "\" and kind \"" + kind + "\"");
     }
-    kube::ResourceType type{info->group, info->version, info->resource, info->kind,
-                            info->namespaced};
+    kube::ResourceType type{
+        info->group, info->version, info->resource, info->kind, info->namespaced};
     if (info->namespaced) {
       std::string ns = metadataString(object, "namespace");
       if (ns.empty()) {
@@ -586,12 +587,13 @@ std::optional<http::Response> FakeApiServer::checkAccess(const http::Request& re
   if (!options_.require_token) {
     return std::nullopt;
   }
-  static const std::vector<std::string> kPublic = {"/version", "/healthz", "/livez", "/readyz"};
+  static constexpr std::array<std::string_view, 4> kPublic = {
+      "/version", "/healthz", "/livez", "/readyz"};
   if (std::find(kPublic.begin(), kPublic.end(), request.path) != kPublic.end()) {
     return std::nullopt;
   }
   std::string header = request.headers.get("Authorization").value_or("");
-  const std::string_view kBearer = "Bearer ";
+  constexpr std::string_view kBearer = "Bearer ";
   if (header.size() > kBearer.size() &&
       http::equalsIgnoreCase(std::string_view(header).substr(0, kBearer.size()), kBearer)) {
     std::lock_guard lock(mutex_);
@@ -608,8 +610,8 @@ std::optional<http::Response> FakeApiServer::takeFault(const http::Request& requ
     if (!it->method.empty() && it->method != request.method) {
       continue;
     }
-    if (!it->path_prefix.empty() && request.path.compare(0, it->path_prefix.size(),
-                                                         it->path_prefix) != 0) {
+    if (!it->path_prefix.empty() &&
+        request.path.compare(0, it->path_prefix.size(), it->path_prefix) != 0) {
       continue;
     }
     ApiError error = statusFor(it->status, it->message, it->retry_after);
@@ -622,6 +624,14 @@ std::optional<http::Response> FakeApiServer::takeFault(const http::Request& requ
 }
 
 void FakeApiServer::handle(http::Request request, http::Responder responder) {
+  try {
+    dispatch(std::move(request), responder);
+  } catch (const json::exception& e) {
+    responder.send(statusResponse(badRequest(std::string("invalid request: ") + e.what())));
+  }
+}
+
+void FakeApiServer::dispatch(http::Request request, const http::Responder& responder) {
   {
     std::lock_guard lock(mutex_);
     ++total_requests_;
@@ -703,8 +713,7 @@ std::optional<http::Response> FakeApiServer::handleDiscovery(const http::Request
   if (path == "/api" || path == "/apis") {
     std::vector<ResourceInfo> resources = store_.resources();
     if (aggregated) {
-      http::Response response =
-          jsonResponse(200, aggregatedDiscovery(resources, path == "/api"));
+      http::Response response = jsonResponse(200, aggregatedDiscovery(resources, path == "/api"));
       response.content_type = std::string(kAggregatedDiscoveryContentType);
       return response;
     }
@@ -840,8 +849,8 @@ void FakeApiServer::handleResource(const http::Request& request,
       (target.subresource.empty() && !info.hasVerb(verb) && verb != "watch") ||
       (verb == "watch" && !info.hasVerb("watch"))) {
     count(verb.empty() ? lower(method) : verb, resource_label);
-    responder.send(statusResponse(methodNotSupported(info.groupResource(),
-                                                     verb.empty() ? lower(method) : verb)));
+    responder.send(statusResponse(
+        methodNotSupported(info.groupResource(), verb.empty() ? lower(method) : verb)));
     return;
   }
   count(verb, resource_label);
@@ -851,9 +860,9 @@ void FakeApiServer::handleResource(const http::Request& request,
   }
   auto encoding = negotiate(request);
   if (!encoding) {
-    responder.send(statusResponse(notAcceptable(
-        "only the following media types are accepted: application/json, "
-        "application/json;as=Table;v=v1;g=meta.k8s.io")));
+    responder.send(statusResponse(
+        notAcceptable("only the following media types are accepted: application/json, "
+                      "application/json;as=Table;v=v1;g=meta.k8s.io")));
     return;
   }
   WriteOptions write;
@@ -878,7 +887,8 @@ void FakeApiServer::handleResource(const http::Request& request,
     responder.send(http::Response::json(status, dumpJson(*object)));
   };
 
-  auto parseSelectors = [&](LabelSelector& labels, FieldSelector& fields) -> std::optional<ApiError> {
+  auto parseSelectors = [&](LabelSelector& labels,
+                            FieldSelector& fields) -> std::optional<ApiError> {
     auto parsed_labels = LabelSelector::parse(request.queryParam("labelSelector").value_or(""));
     if (!parsed_labels) {
       return badRequest(parsed_labels.error().message);
@@ -991,6 +1001,13 @@ void FakeApiServer::handleResource(const http::Request& request,
       }
     }
     query.deadline = clock_.now() + timeout;
+    if (*encoding == Encoding::Table) {
+      // As the real server does for `kubectl get -w`: each event carries a one-row Table.
+      query.render = [info, include = includeObject(request), &clock = clock_](const json& object) {
+        json metadata = {{"resourceVersion", metadataString(object, "resourceVersion")}};
+        return renderTable(info, {&object}, include, clock.wallNow(), metadata);
+      };
+    }
     auto started = store_.watch(info, query, [&]() -> std::shared_ptr<WatchSink> {
       auto stream = responder.stream(200, std::string(kJson));
       return stream ? std::make_shared<StreamSink>(std::move(stream)) : nullptr;

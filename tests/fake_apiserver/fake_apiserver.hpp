@@ -53,8 +53,8 @@ struct UserInfo {
 struct Fault {
   int status = 500;
   int count = 1;
-  std::string method;       // "GET", "PATCH", ...; empty matches any
-  std::string path_prefix;  // "/api/v1/namespaces/shop/pods"; empty matches any
+  std::string method;                   // "GET", "PATCH", ...; empty matches any
+  std::string path_prefix;              // "/api/v1/namespaces/shop/pods"; empty matches any
   std::chrono::seconds retry_after{0};  // > 0: Retry-After header and details.retryAfterSeconds
   std::string message;                  // empty: "injected fault (<status>)"
 };
@@ -67,7 +67,7 @@ using PodAdmissionHook = std::function<std::optional<nlohmann::json>(const nlohm
 
 struct FakeApiServerOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 0;  // 0: a free port, see port()
+  std::uint16_t port = 0;                                // 0: a free port, see port()
   std::shared_ptr<http::CertificateStore> certificates;  // HTTPS when set
   // CustomResourceDefinition files (YAML or JSON) served from the start, e.g. crds/*.yaml.
   std::vector<std::filesystem::path> crd_files;
@@ -118,9 +118,7 @@ class FakeApiServer {
                                      PatchKind kind,
                                      const nlohmann::json& patch);
   // Deletes like the API (finalizers hold the object; dependents are collected).
-  Status removeObject(const kube::ResourceType& type,
-                      std::string_view ns,
-                      std::string_view name);
+  Status removeObject(const kube::ResourceType& type, std::string_view ns, std::string_view name);
   Status createNamespace(std::string_view name,
                          const std::map<std::string, std::string>& labels = {});
   // Creates every object of a YAML/JSON manifest file: CRDs first, then namespaces, then the
@@ -160,6 +158,7 @@ class FakeApiServer {
   explicit FakeApiServer(FakeApiServerOptions options);
 
   void handle(http::Request request, http::Responder responder);
+  void dispatch(http::Request request, const http::Responder& responder);
   void count(const std::string& verb, const std::string& resource);
   std::optional<http::Response> checkAccess(const http::Request& request);
   std::optional<http::Response> takeFault(const http::Request& request);

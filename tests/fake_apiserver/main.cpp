@@ -57,9 +57,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
   app.add_option("--host", host, "Address to listen on")->capture_default_str();
-  app.add_option("--listen-log",
-                 listen_log,
-                 "Write the server URL to this file once it accepts connections");
+  app.add_option(
+      "--listen-log", listen_log, "Write the server URL to this file once it accepts connections");
   app.add_option("--crd",
                  crd_files,
                  "CustomResourceDefinition files to serve (default: crds/*.yaml of the source "

@@ -138,8 +138,7 @@ std::optional<std::string> decodeProblem(const json& object) {
   }
   auto owners = metadata->find("ownerReferences");
   if (owners != metadata->end() && !owners->is_null()) {
-    if (!owners->is_array() ||
-        !std::all_of(owners->begin(), owners->end(), [](const json& item) {
+    if (!owners->is_array() || !std::all_of(owners->begin(), owners->end(), [](const json& item) {
           return item.is_object();
         })) {
       return "json: cannot unmarshal into Go struct field ObjectMeta.metadata.ownerReferences";
@@ -150,8 +149,8 @@ std::optional<std::string> decodeProblem(const json& object) {
 
 void prepareForCreate(const ResourceInfo& info, json& object, bool from_api) {
   json& metadata = object["metadata"];
-  for (const char* field : {"deletionTimestamp", "deletionGracePeriodSeconds", "managedFields",
-                            "selfLink"}) {
+  for (const char* field :
+       {"deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "selfLink"}) {
     metadata.erase(field);
   }
   const bool core = info.group.empty();
@@ -230,8 +229,13 @@ json prepareForUpdate(const ResourceInfo& info,
     metadata = json::object();
   }
   const json& old_metadata = stored.at("metadata");
-  for (const char* field : {"uid", "creationTimestamp", "generation", "deletionTimestamp",
-                            "deletionGracePeriodSeconds", "name", "namespace"}) {
+  for (const char* field : {"uid",
+                            "creationTimestamp",
+                            "generation",
+                            "deletionTimestamp",
+                            "deletionGracePeriodSeconds",
+                            "name",
+                            "namespace"}) {
     auto it = old_metadata.find(field);
     if (it != old_metadata.end()) {
       metadata[field] = *it;

@@ -74,6 +74,12 @@ bool isCrds(const ResourceInfo& info) {
   return info.group == "apiextensions.k8s.io" && info.resource == "customresourcedefinitions";
 }
 
+// Objects are checked before they are used, but a value of an unexpected JSON type deep inside
+// one must still end as a 400, never as an exception out of the store.
+ApiError malformed(const json::exception& e) {
+  return badRequest(std::string("invalid object: ") + e.what());
+}
+
 std::string eventLine(std::string_view type, const json& object) {
   std::string line = "{\"type\":\"";
   line += type;
@@ -137,8 +143,9 @@ ObjectStore::ObjectStore(StoreOptions options)
     : options_(std::move(options)),
       clock_(*options_.clock),
       resources_(builtinResources()),
-      random_state_(std::random_device{}() ^
-                    static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {}
+      random_state_(
+          std::random_device{}() ^
+          static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {}
 
 ObjectStore::~ObjectStore() {
   closeWatches();
@@ -299,10 +306,10 @@ std::optional<ApiError> ObjectStore::namespaceProblemLocked(const ResourceInfo& 
     return std::nullopt;
   }
   if (!metadataString(*namespace_object, "deletionTimestamp").empty()) {
-    return forbidden(info.groupResource(),
-                     name,
-                     "unable to create new content in namespace " + ns +
-                         " because it is being terminated");
+    return forbidden(
+        info.groupResource(),
+        name,
+        "unable to create new content in namespace " + ns + " because it is being terminated");
   }
   return std::nullopt;
 }
@@ -322,13 +329,17 @@ std::optional<ApiError> ObjectStore::fieldSelectorProblem(const ResourceInfo& in
 ApiResult<ObjectPtr> ObjectStore::get(const ResourceInfo& info,
                                       std::string_view ns,
                                       std::string_view name) {
-  std::lock_guard lock(mutex_);
-  ObjectPtr object = servedLocked(info) ? findLocked(info.storageKey(), objectKey(info, ns, name))
-                                        : nullptr;
-  if (object == nullptr) {
-    return notFound(info.groupResource(), name);
+  try {
+    std::lock_guard lock(mutex_);
+    ObjectPtr object =
+        servedLocked(info) ? findLocked(info.storageKey(), objectKey(info, ns, name)) : nullptr;
+    if (object == nullptr) {
+      return notFound(info.groupResource(), name);
+    }
+    return presented(info, object);
+  } catch (const json::exception& e) {
+    return malformed(e);
   }
-  return presented(info, object);
 }
 
 int64_t ObjectStore::resourceVersion() const {
@@ -337,72 +348,77 @@ int64_t ObjectStore::resourceVersion() const {
 }
 
 ApiResult<ListPage> ObjectStore::list(const ResourceInfo& info, const ListQuery& query) {
-  std::lock_guard lock(mutex_);
-  if (!servedLocked(info)) {
-    return resourceNotFound();
-  }
-  if (auto problem = fieldSelectorProblem(info, query.fields)) {
-    return *problem;
-  }
-  if (!query.resource_version.empty() && query.resource_version != "0") {
-    auto requested = parseVersion(query.resource_version);
-    if (!requested) {
-      return badRequest("invalid resource version \"" + query.resource_version + "\"");
+  try {
+    std::lock_guard lock(mutex_);
+    if (!servedLocked(info)) {
+      return resourceNotFound();
     }
-    if (*requested > resource_version_) {
-      return tooLargeResourceVersion(*requested, resource_version_);
+    if (auto problem = fieldSelectorProblem(info, query.fields)) {
+      return *problem;
     }
-    if (query.resource_version_match == "Exact" && *requested != resource_version_) {
-      return expired("too old resource version: " + query.resource_version + " (" +
-                     std::to_string(resource_version_) + ")");
+    if (!query.resource_version.empty() && query.resource_version != "0") {
+      auto requested = parseVersion(query.resource_version);
+      if (!requested) {
+        return badRequest("invalid resource version \"" + query.resource_version + "\"");
+      }
+      if (*requested > resource_version_) {
+        return tooLargeResourceVersion(*requested, resource_version_);
+      }
+      if (query.resource_version_match == "Exact" && *requested != resource_version_) {
+        return expired("too old resource version: " + query.resource_version + " (" +
+                       std::to_string(resource_version_) + ")");
+      }
     }
-  }
-  ListPage page;
-  page.resource_version = resource_version_;
-  std::string after;
-  bool continuing = false;
-  if (!query.continue_token.empty()) {
-    auto token = decodeContinue(query.continue_token);
-    if (!token) {
-      return badRequest("continue key is not valid: the token could not be decoded");
+    ListPage page;
+    page.resource_version = resource_version_;
+    std::string after;
+    bool continuing = false;
+    if (!query.continue_token.empty()) {
+      auto token = decodeContinue(query.continue_token);
+      if (!token) {
+        return badRequest("continue key is not valid: the token could not be decoded");
+      }
+      if (token->resource_version < compacted_resource_version_) {
+        return expired(
+            "The provided continue parameter is too old to display a consistent list result. You "
+            "can start a new list without the continue parameter.");
+      }
+      page.resource_version = token->resource_version;
+      after = token->after;
+      continuing = true;
     }
-    if (token->resource_version < compacted_resource_version_) {
-      return expired(
-          "The provided continue parameter is too old to display a consistent list result. You "
-          "can start a new list without the continue parameter.");
+    auto resource = objects_.find(info.storageKey());
+    if (resource == objects_.end()) {
+      return page;
     }
-    page.resource_version = token->resource_version;
-    after = token->after;
-    continuing = true;
-  }
-  auto resource = objects_.find(info.storageKey());
-  if (resource == objects_.end()) {
+    const auto& objects = resource->second;
+    const std::string prefix = info.namespaced && !query.ns.empty() ? query.ns + "/" : "";
+    auto it =
+        continuing && after >= prefix ? objects.upper_bound(after) : objects.lower_bound(prefix);
+    for (; it != objects.end(); ++it) {
+      if (!prefix.empty() && it->first.compare(0, prefix.size(), prefix) != 0) {
+        break;
+      }
+      const json& object = *it->second;
+      if (!query.labels.matches(object.value("/metadata/labels"_json_pointer, json())) ||
+          !query.fields.matches(object)) {
+        continue;
+      }
+      if (query.limit > 0 && static_cast<int64_t>(page.items.size()) == query.limit) {
+        // One more match exists: the client continues after the last key returned.
+        page.continue_token =
+            encodeContinue(page.resource_version,
+                           objectKey(info,
+                                     metadataString(*page.items.back(), "namespace"),
+                                     metadataString(*page.items.back(), "name")));
+        break;
+      }
+      page.items.push_back(presented(info, it->second));
+    }
     return page;
+  } catch (const json::exception& e) {
+    return malformed(e);
   }
-  const auto& objects = resource->second;
-  const std::string prefix = info.namespaced && !query.ns.empty() ? query.ns + "/" : "";
-  auto it = continuing && after >= prefix ? objects.upper_bound(after) : objects.lower_bound(prefix);
-  for (; it != objects.end(); ++it) {
-    if (!prefix.empty() && it->first.compare(0, prefix.size(), prefix) != 0) {
-      break;
-    }
-    const json& object = *it->second;
-    if (!query.labels.matches(object.value("/metadata/labels"_json_pointer, json())) ||
-        !query.fields.matches(object)) {
-      continue;
-    }
-    if (query.limit > 0 && static_cast<int64_t>(page.items.size()) == query.limit) {
-      // One more match exists: the client continues after the last key returned.
-      page.continue_token = encodeContinue(
-          page.resource_version,
-          objectKey(info,
-                    metadataString(*page.items.back(), "namespace"),
-                    metadataString(*page.items.back(), "name")));
-      break;
-    }
-    page.items.push_back(presented(info, it->second));
-  }
-  return page;
 }
 
 // ---------------------------------------------------------------- create
@@ -411,11 +427,15 @@ ApiResult<ObjectPtr> ObjectStore::create(const ResourceInfo& info,
                                          std::string_view ns,
                                          json object,
                                          const WriteOptions& options) {
-  std::lock_guard lock(mutex_);
-  if (!servedLocked(info)) {
-    return resourceNotFound();
+  try {
+    std::lock_guard lock(mutex_);
+    if (!servedLocked(info)) {
+      return resourceNotFound();
+    }
+    return createLocked(info, std::string(ns), std::move(object), options);
+  } catch (const json::exception& e) {
+    return malformed(e);
   }
-  return createLocked(info, std::string(ns), std::move(object), options);
 }
 
 ApiResult<ObjectPtr> ObjectStore::createLocked(const ResourceInfo& info,
@@ -444,8 +464,9 @@ ApiResult<ObjectPtr> ObjectStore::createLocked(const ResourceInfo& info,
   if (info.namespaced) {
     const std::string given = metadata.value("namespace", "");
     if (!given.empty() && given != ns) {
-      return badRequest("the namespace of the provided object does not match the namespace "
-                        "sent on the request");
+      return badRequest(
+          "the namespace of the provided object does not match the namespace "
+          "sent on the request");
     }
     metadata["namespace"] = ns;
   } else {
@@ -523,45 +544,50 @@ ApiResult<ObjectPtr> ObjectStore::update(const ResourceInfo& info,
                                          std::string_view name,
                                          json object,
                                          const WriteOptions& options) {
-  std::lock_guard lock(mutex_);
-  if (!servedLocked(info)) {
-    return resourceNotFound();
+  try {
+    std::lock_guard lock(mutex_);
+    if (!servedLocked(info)) {
+      return resourceNotFound();
+    }
+    if (auto problem = decodeProblem(object)) {
+      return badRequest(*problem);
+    }
+    const std::string body_name = metadataString(object, "name");
+    if (body_name != name) {
+      return badRequest("the name of the object (" + body_name +
+                        ") does not match the name on the URL (" + std::string(name) + ")");
+    }
+    const std::string body_namespace = metadataString(object, "namespace");
+    if (info.namespaced && !body_namespace.empty() && body_namespace != ns) {
+      return badRequest(
+          "the namespace of the provided object does not match the namespace sent "
+          "on the request");
+    }
+    const std::string key = objectKey(info, ns, name);
+    ObjectPtr stored = findLocked(info.storageKey(), key);
+    if (stored == nullptr) {
+      return notFound(info.groupResource(), name);
+    }
+    const std::string precondition = metadataString(object, "resourceVersion");
+    if (precondition.empty() && info.custom && options.from_api) {
+      return invalid(info.qualifiedKind(),
+                     name,
+                     {{"FieldValueInvalid",
+                       "Invalid value: 0x0: must be specified for an update",
+                       "metadata.resourceVersion"}});
+    }
+    if (!precondition.empty() && precondition != metadataString(*stored, "resourceVersion")) {
+      return conflict(info.groupResource(),
+                      name,
+                      "the object has been modified; please apply your changes to the latest "
+                      "version and try again");
+    }
+    json candidate =
+        prepareForUpdate(info, *stored, std::move(object), options.subresource, options.from_api);
+    return commitUpdateLocked(info, key, stored, std::move(candidate), options);
+  } catch (const json::exception& e) {
+    return malformed(e);
   }
-  if (auto problem = decodeProblem(object)) {
-    return badRequest(*problem);
-  }
-  const std::string body_name = metadataString(object, "name");
-  if (body_name != name) {
-    return badRequest("the name of the object (" + body_name +
-                      ") does not match the name on the URL (" + std::string(name) + ")");
-  }
-  const std::string body_namespace = metadataString(object, "namespace");
-  if (info.namespaced && !body_namespace.empty() && body_namespace != ns) {
-    return badRequest("the namespace of the provided object does not match the namespace sent "
-                      "on the request");
-  }
-  const std::string key = objectKey(info, ns, name);
-  ObjectPtr stored = findLocked(info.storageKey(), key);
-  if (stored == nullptr) {
-    return notFound(info.groupResource(), name);
-  }
-  const std::string precondition = metadataString(object, "resourceVersion");
-  if (precondition.empty() && info.custom && options.from_api) {
-    return invalid(info.qualifiedKind(),
-                   name,
-                   {{"FieldValueInvalid",
-                     "Invalid value: 0x0: must be specified for an update",
-                     "metadata.resourceVersion"}});
-  }
-  if (!precondition.empty() && precondition != metadataString(*stored, "resourceVersion")) {
-    return conflict(info.groupResource(),
-                    name,
-                    "the object has been modified; please apply your changes to the latest "
-                    "version and try again");
-  }
-  json candidate =
-      prepareForUpdate(info, *stored, std::move(object), options.subresource, options.from_api);
-  return commitUpdateLocked(info, key, stored, std::move(candidate), options);
 }
 
 ApiResult<PatchOutcome> ObjectStore::patch(const ResourceInfo& info,
@@ -570,93 +596,99 @@ ApiResult<PatchOutcome> ObjectStore::patch(const ResourceInfo& info,
                                            PatchKind kind,
                                            const json& body,
                                            const WriteOptions& options) {
-  std::lock_guard lock(mutex_);
-  if (!servedLocked(info)) {
-    return resourceNotFound();
-  }
-  if (kind == PatchKind::StrategicMerge && info.custom) {
-    return unsupportedMediaType("application/strategic-merge-patch+json", kCustomPatchTypes);
-  }
-  const std::string key = objectKey(info, ns, name);
-  ObjectPtr stored = findLocked(info.storageKey(), key);
-  if (kind == PatchKind::Apply) {
-    if (!body.is_object()) {
-      return badRequest("an apply configuration must be an object");
+  try {
+    std::lock_guard lock(mutex_);
+    if (!servedLocked(info)) {
+      return resourceNotFound();
     }
-    if (body.value("apiVersion", "").empty() || body.value("kind", "").empty()) {
-      return badRequest("invalid object: apiVersion and kind must be set in an apply "
-                        "configuration");
+    if (kind == PatchKind::StrategicMerge && info.custom) {
+      return unsupportedMediaType("application/strategic-merge-patch+json", kCustomPatchTypes);
     }
-    if (body.value("apiVersion", "") != info.apiVersion() || body.value("kind", "") != info.kind) {
-      return badRequest("the apiVersion and kind of the apply configuration (" +
-                        body.value("apiVersion", "") + ", " + body.value("kind", "") +
-                        ") do not match the resource (" + info.apiVersion() + ", " + info.kind +
-                        ")");
-    }
-    const std::string body_name = metadataString(body, "name");
-    if (!body_name.empty() && body_name != name) {
-      return badRequest("the name of the object (" + body_name +
-                        ") does not match the name on the URL (" + std::string(name) + ")");
+    const std::string key = objectKey(info, ns, name);
+    ObjectPtr stored = findLocked(info.storageKey(), key);
+    if (kind == PatchKind::Apply) {
+      if (!body.is_object()) {
+        return badRequest("an apply configuration must be an object");
+      }
+      if (body.value("apiVersion", "").empty() || body.value("kind", "").empty()) {
+        return badRequest(
+            "invalid object: apiVersion and kind must be set in an apply "
+            "configuration");
+      }
+      if (body.value("apiVersion", "") != info.apiVersion() ||
+          body.value("kind", "") != info.kind) {
+        return badRequest("the apiVersion and kind of the apply configuration (" +
+                          body.value("apiVersion", "") + ", " + body.value("kind", "") +
+                          ") do not match the resource (" + info.apiVersion() + ", " + info.kind +
+                          ")");
+      }
+      const std::string body_name = metadataString(body, "name");
+      if (!body_name.empty() && body_name != name) {
+        return badRequest("the name of the object (" + body_name +
+                          ") does not match the name on the URL (" + std::string(name) + ")");
+      }
+      if (stored == nullptr) {
+        if (options.subresource == "status") {
+          return notFound(info.groupResource(), name);
+        }
+        json object = body;
+        object["metadata"]["name"] = std::string(name);
+        auto created = createLocked(info, std::string(ns), std::move(object), options);
+        if (!created) {
+          return created.error();
+        }
+        return PatchOutcome{*created, true};
+      }
     }
     if (stored == nullptr) {
-      if (options.subresource == "status") {
-        return notFound(info.groupResource(), name);
+      return notFound(info.groupResource(), name);
+    }
+    Result<json> patched = [&]() -> Result<json> {
+      switch (kind) {
+        case PatchKind::Merge:
+          return applyMergePatch(*stored, body);
+        case PatchKind::Json:
+          return applyJsonPatch(*stored, body);
+        case PatchKind::StrategicMerge:
+          return applyStrategicMergePatch(*stored, body);
+        case PatchKind::Apply:
+          return applyConfiguration(*stored, body);
       }
-      json object = body;
-      object["metadata"]["name"] = std::string(name);
-      auto created = createLocked(info, std::string(ns), std::move(object), options);
-      if (!created) {
-        return created.error();
+      return fail(ErrorCode::Internal, "unknown patch type");
+    }();
+    if (!patched) {
+      if (patched.error().code == ErrorCode::Parse) {
+        return badRequest(patched.error().message);
       }
-      return PatchOutcome{*created, true};
+      ApiError error;
+      error.code = 422;
+      error.reason = "Invalid";
+      error.message = patched.error().message;
+      return error;
     }
-  }
-  if (stored == nullptr) {
-    return notFound(info.groupResource(), name);
-  }
-  Result<json> patched = [&]() -> Result<json> {
-    switch (kind) {
-      case PatchKind::Merge:
-        return applyMergePatch(*stored, body);
-      case PatchKind::Json:
-        return applyJsonPatch(*stored, body);
-      case PatchKind::StrategicMerge:
-        return applyStrategicMergePatch(*stored, body);
-      case PatchKind::Apply:
-        return applyConfiguration(*stored, body);
+    if (auto problem = decodeProblem(*patched)) {
+      return badRequest(*problem);
     }
-    return fail(ErrorCode::Internal, "unknown patch type");
-  }();
-  if (!patched) {
-    if (patched.error().code == ErrorCode::Parse) {
-      return badRequest(patched.error().message);
+    const std::string precondition = metadataString(*patched, "resourceVersion");
+    if (!precondition.empty() && precondition != metadataString(*stored, "resourceVersion")) {
+      return conflict(info.groupResource(),
+                      name,
+                      "the object has been modified; please apply your changes to the latest "
+                      "version and try again");
     }
-    ApiError error;
-    error.code = 422;
-    error.reason = "Invalid";
-    error.message = patched.error().message;
-    return error;
+    if (metadataString(*patched, "name") != name) {
+      return badRequest("metadata.name cannot be changed by a patch");
+    }
+    json candidate =
+        prepareForUpdate(info, *stored, std::move(*patched), options.subresource, options.from_api);
+    auto updated = commitUpdateLocked(info, key, stored, std::move(candidate), options);
+    if (!updated) {
+      return updated.error();
+    }
+    return PatchOutcome{*updated, false};
+  } catch (const json::exception& e) {
+    return malformed(e);
   }
-  if (auto problem = decodeProblem(*patched)) {
-    return badRequest(*problem);
-  }
-  const std::string precondition = metadataString(*patched, "resourceVersion");
-  if (!precondition.empty() && precondition != metadataString(*stored, "resourceVersion")) {
-    return conflict(info.groupResource(),
-                    name,
-                    "the object has been modified; please apply your changes to the latest "
-                    "version and try again");
-  }
-  if (metadataString(*patched, "name") != name) {
-    return badRequest("metadata.name cannot be changed by a patch");
-  }
-  json candidate =
-      prepareForUpdate(info, *stored, std::move(*patched), options.subresource, options.from_api);
-  auto updated = commitUpdateLocked(info, key, stored, std::move(candidate), options);
-  if (!updated) {
-    return updated.error();
-  }
-  return PatchOutcome{*updated, false};
 }
 
 ApiResult<ObjectPtr> ObjectStore::commitUpdateLocked(const ResourceInfo& info,
@@ -718,41 +750,50 @@ ApiResult<ObjectPtr> ObjectStore::remove(const ResourceInfo& info,
                                          std::string_view ns,
                                          std::string_view name,
                                          const DeleteRequest& request) {
-  std::lock_guard lock(mutex_);
-  if (!servedLocked(info)) {
-    return resourceNotFound();
+  try {
+    std::lock_guard lock(mutex_);
+    if (!servedLocked(info)) {
+      return resourceNotFound();
+    }
+    const std::string key = objectKey(info, ns, name);
+    ObjectPtr stored = findLocked(info.storageKey(), key);
+    if (stored == nullptr) {
+      return notFound(info.groupResource(), name);
+    }
+    const std::string uid = metadataString(*stored, "uid");
+    if (!request.precondition_uid.empty() && request.precondition_uid != uid) {
+      return conflict(info.groupResource(),
+                      name,
+                      "Precondition failed: UID in precondition: " + request.precondition_uid +
+                          ", UID in object meta: " + uid);
+    }
+    const std::string version = metadataString(*stored, "resourceVersion");
+    if (!request.precondition_resource_version.empty() &&
+        request.precondition_resource_version != version) {
+      return conflict(info.groupResource(),
+                      name,
+                      "Precondition failed: ResourceVersion in precondition: " +
+                          request.precondition_resource_version +
+                          ", ResourceVersion in object meta: " + version);
+    }
+    if (request.propagation != "Background" && request.propagation != "Foreground" &&
+        request.propagation != "Orphan") {
+      return badRequest(
+          "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: "
+          "Unsupported value: \"" +
+          request.propagation + "\"");
+    }
+    if (isNamespaces(info) &&
+        (name == "default" || name == "kube-system" || name == "kube-public")) {
+      return forbidden(info.groupResource(), name, "this namespace may not be deleted");
+    }
+    if (request.dry_run) {
+      return presented(info, stored);
+    }
+    return deleteLocked(info, key, stored, request.propagation);
+  } catch (const json::exception& e) {
+    return malformed(e);
   }
-  const std::string key = objectKey(info, ns, name);
-  ObjectPtr stored = findLocked(info.storageKey(), key);
-  if (stored == nullptr) {
-    return notFound(info.groupResource(), name);
-  }
-  const std::string uid = metadataString(*stored, "uid");
-  if (!request.precondition_uid.empty() && request.precondition_uid != uid) {
-    return conflict(info.groupResource(),
-                    name,
-                    "Precondition failed: UID in precondition: " + request.precondition_uid +
-                        ", UID in object meta: " + uid);
-  }
-  const std::string version = metadataString(*stored, "resourceVersion");
-  if (!request.precondition_resource_version.empty() &&
-      request.precondition_resource_version != version) {
-    return conflict(info.groupResource(),
-                    name,
-                    "Precondition failed: ResourceVersion in precondition: " +
-                        request.precondition_resource_version +
-                        ", ResourceVersion in object meta: " + version);
-  }
-  if (request.propagation != "Background" && request.propagation != "Foreground" &&
-      request.propagation != "Orphan") {
-    return badRequest("DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: "
-                      "Unsupported value: \"" +
-                      request.propagation + "\"");
-  }
-  if (request.dry_run) {
-    return presented(info, stored);
-  }
-  return deleteLocked(info, key, stored, request.propagation);
 }
 
 ApiResult<std::vector<ObjectPtr>> ObjectStore::removeCollection(const ResourceInfo& info,
@@ -767,8 +808,8 @@ ApiResult<std::vector<ObjectPtr>> ObjectStore::removeCollection(const ResourceIn
   }
   std::vector<ObjectPtr> removed;
   for (const ObjectPtr& object : page->items) {
-    auto result = remove(info, metadataString(*object, "namespace"), metadataString(*object, "name"),
-                         request);
+    auto result = remove(
+        info, metadataString(*object, "namespace"), metadataString(*object, "name"), request);
     if (result) {
       removed.push_back(*result);
     } else if (result.error().code != 404) {
@@ -798,8 +839,8 @@ ApiResult<ObjectPtr> ObjectStore::deleteLocked(const ResourceInfo& info,
   }
   ObjectPtr current = stored;
   if (!already_deleting ||
-      (foreground && std::find(finalizers.begin(), finalizers.end(), "foregroundDeletion") ==
-                         finalizers.end())) {
+      (foreground &&
+       std::find(finalizers.begin(), finalizers.end(), "foregroundDeletion") == finalizers.end())) {
     json marked = *stored;
     json& metadata = marked["metadata"];
     if (!already_deleting) {
@@ -1054,8 +1095,8 @@ void ObjectStore::publishLocked(std::string type,
                                 const std::string& storage_key,
                                 ObjectPtr object,
                                 ObjectPtr previous) {
-  Event event{resource_version_, storage_key, std::move(type), std::move(object),
-              std::move(previous)};
+  Event event{
+      resource_version_, storage_key, std::move(type), std::move(object), std::move(previous)};
   for (auto it = watchers_.begin(); it != watchers_.end();) {
     if (it->second.info.storageKey() == storage_key && !deliverLocked(it->second, event)) {
       it->second.sink->close();
@@ -1087,20 +1128,27 @@ bool ObjectStore::deliverLocked(Watcher& watcher, const Event& event) {
   const bool current = event.type != "DELETED" && watcherMatches(watcher, *event.object);
   const bool before = event.previous != nullptr && watcherMatches(watcher, *event.previous);
   if (current && !before) {
-    return watcher.sink->write(eventLine("ADDED", *presented(watcher.info, event.object)));
+    return sendLocked(watcher, "ADDED", *presented(watcher.info, event.object));
   }
   if (current && before) {
-    return watcher.sink->write(eventLine("MODIFIED", *presented(watcher.info, event.object)));
+    return sendLocked(watcher, "MODIFIED", *presented(watcher.info, event.object));
   }
   if (!current && before) {
     if (event.type == "DELETED") {
-      return watcher.sink->write(eventLine("DELETED", *presented(watcher.info, event.object)));
+      return sendLocked(watcher, "DELETED", *presented(watcher.info, event.object));
     }
     json gone = *presented(watcher.info, event.previous);
     gone["metadata"]["resourceVersion"] = std::to_string(event.resource_version);
-    return watcher.sink->write(eventLine("DELETED", gone));
+    return sendLocked(watcher, "DELETED", gone);
   }
   return true;
+}
+
+bool ObjectStore::sendLocked(Watcher& watcher, std::string_view type, const json& object) {
+  if (watcher.query.render) {
+    return watcher.sink->write(eventLine(type, watcher.query.render(object)));
+  }
+  return watcher.sink->write(eventLine(type, object));
 }
 
 // ---------------------------------------------------------------- watches
@@ -1108,75 +1156,79 @@ bool ObjectStore::deliverLocked(Watcher& watcher, const Event& event) {
 ApiResult<bool> ObjectStore::watch(const ResourceInfo& info,
                                    const WatchQuery& query,
                                    const std::function<std::shared_ptr<WatchSink>()>& open) {
-  std::lock_guard lock(mutex_);
-  if (!servedLocked(info)) {
-    return resourceNotFound();
-  }
-  if (auto problem = fieldSelectorProblem(info, query.fields)) {
-    return *problem;
-  }
-  const bool from_now = query.resource_version.empty() || query.resource_version == "0";
-  const bool initial = from_now || query.send_initial_events;
-  int64_t since = resource_version_;
-  if (!from_now) {
-    auto requested = parseVersion(query.resource_version);
-    if (!requested) {
-      return badRequest("invalid resource version \"" + query.resource_version + "\"");
+  try {
+    std::lock_guard lock(mutex_);
+    if (!servedLocked(info)) {
+      return resourceNotFound();
     }
-    if (*requested > resource_version_) {
-      return tooLargeResourceVersion(*requested, resource_version_);
+    if (auto problem = fieldSelectorProblem(info, query.fields)) {
+      return *problem;
     }
-    since = *requested;
-  }
-  std::shared_ptr<WatchSink> sink = open();
-  if (sink == nullptr) {
-    return true;
-  }
-  if (!initial && since < compacted_resource_version_) {
-    ApiError gone = expired("too old resource version: " + std::to_string(since) + " (" +
-                            std::to_string(compacted_resource_version_) + ")");
-    sink->write(eventLine("ERROR", gone.toStatus()));
-    sink->close();
-    return true;
-  }
-  Watcher watcher{info, query, sink, clock_.now() + options_.bookmark_interval};
-  bool alive = true;
-  if (initial) {
-    auto objects = objects_.find(info.storageKey());
-    if (objects != objects_.end()) {
-      for (const auto& [key, object] : objects->second) {
-        if (watcherMatches(watcher, *object) &&
-            !sink->write(eventLine("ADDED", *presented(info, object)))) {
-          alive = false;
-          break;
+    const bool from_now = query.resource_version.empty() || query.resource_version == "0";
+    const bool initial = from_now || query.send_initial_events;
+    int64_t since = resource_version_;
+    if (!from_now) {
+      auto requested = parseVersion(query.resource_version);
+      if (!requested) {
+        return badRequest("invalid resource version \"" + query.resource_version + "\"");
+      }
+      if (*requested > resource_version_) {
+        return tooLargeResourceVersion(*requested, resource_version_);
+      }
+      since = *requested;
+    }
+    std::shared_ptr<WatchSink> sink = open();
+    if (sink == nullptr) {
+      return true;
+    }
+    if (!initial && since < compacted_resource_version_) {
+      ApiError gone = expired("too old resource version: " + std::to_string(since) + " (" +
+                              std::to_string(compacted_resource_version_) + ")");
+      sink->write(eventLine("ERROR", gone.toStatus()));
+      sink->close();
+      return true;
+    }
+    Watcher watcher{info, query, sink, clock_.now() + options_.bookmark_interval};
+    bool alive = true;
+    if (initial) {
+      auto objects = objects_.find(info.storageKey());
+      if (objects != objects_.end()) {
+        for (const auto& [key, object] : objects->second) {
+          if (watcherMatches(watcher, *object) &&
+              !sendLocked(watcher, "ADDED", *presented(info, object))) {
+            alive = false;
+            break;
+          }
+        }
+      }
+      if (alive && query.send_initial_events && query.bookmarks) {
+        json bookmark = {{"kind", info.kind},
+                         {"apiVersion", info.apiVersion()},
+                         {"metadata",
+                          {{"resourceVersion", std::to_string(resource_version_)},
+                           {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
+        alive = sink->write(eventLine("BOOKMARK", bookmark));
+      }
+    } else {
+      auto first = std::upper_bound(
+          history_.begin(), history_.end(), since, [](int64_t version, const Event& event) {
+            return version < event.resource_version;
+          });
+      for (auto it = first; it != history_.end() && alive; ++it) {
+        if (it->storage_key == info.storageKey()) {
+          alive = deliverLocked(watcher, *it);
         }
       }
     }
-    if (alive && query.send_initial_events && query.bookmarks) {
-      json bookmark = {{"kind", info.kind},
-                       {"apiVersion", info.apiVersion()},
-                       {"metadata",
-                        {{"resourceVersion", std::to_string(resource_version_)},
-                         {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
-      alive = sink->write(eventLine("BOOKMARK", bookmark));
+    if (!alive) {
+      sink->close();
+      return true;
     }
-  } else {
-    auto first = std::upper_bound(
-        history_.begin(), history_.end(), since, [](int64_t version, const Event& event) {
-          return version < event.resource_version;
-        });
-    for (auto it = first; it != history_.end() && alive; ++it) {
-      if (it->storage_key == info.storageKey()) {
-        alive = deliverLocked(watcher, *it);
-      }
-    }
-  }
-  if (!alive) {
-    sink->close();
+    watchers_.emplace(next_watcher_id_++, std::move(watcher));
     return true;
+  } catch (const json::exception& e) {
+    return malformed(e);
   }
-  watchers_.emplace(next_watcher_id_++, std::move(watcher));
-  return true;
 }
 
 void ObjectStore::tick(Clock::SteadyTime now) {

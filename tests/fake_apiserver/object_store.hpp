@@ -99,6 +99,9 @@ struct WatchQuery {
   bool bookmarks = false;
   bool send_initial_events = false;
   Clock::SteadyTime deadline;
+  // When set, what each ADDED/MODIFIED/DELETED event carries instead of the object (a
+  // one-row Table for `kubectl get -w`). Runs with the store locked: it must not call back.
+  std::function<nlohmann::json(const nlohmann::json& object)> render;
 };
 
 class ObjectStore {
@@ -225,6 +228,7 @@ class ObjectStore {
                      ObjectPtr previous);
   // False when the stream is gone.
   bool deliverLocked(Watcher& watcher, const Event& event);
+  bool sendLocked(Watcher& watcher, std::string_view type, const nlohmann::json& object);
   bool watcherMatches(const Watcher& watcher, const nlohmann::json& object) const;
   int64_t nextResourceVersionLocked() { return ++resource_version_; }
   std::string nowTimestamp() const;

@@ -1,6 +1,7 @@
 #include "tests/fake_apiserver/patch.hpp"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -92,8 +93,7 @@ Status addValue(json& doc, const std::string& path, json value) {
     if (parts->last != "-") {
       auto parsed = arrayIndex(parts->last);
       if (!parsed || *parsed > container->size()) {
-        return applyError("add operation does not apply: index out of range in \"" + path +
-                          "\"");
+        return applyError("add operation does not apply: index out of range in \"" + path + "\"");
       }
       index = *parsed;
     }
@@ -178,7 +178,7 @@ Result<std::vector<Operation>> decodeJsonPatch(const json& patch) {
       return parseError("a JSON patch operation needs a string \"path\"");
     }
     Operation operation{op->get<std::string>(), path->get<std::string>(), "", nullptr};
-    static const std::vector<std::string> kKnown = {
+    static constexpr std::array<std::string_view, 6> kKnown = {
         "add", "remove", "replace", "move", "copy", "test"};
     if (std::find(kKnown.begin(), kKnown.end(), operation.op) == kKnown.end()) {
       return parseError("unknown JSON patch operation \"" + operation.op + "\"");
@@ -306,8 +306,8 @@ Result<std::optional<json>> mergeObject(const json& original,
       if (!mode.directives) {
         continue;
       }
-      const std::string kDeleteFrom = "$deleteFromPrimitiveList/";
-      if (key.rfind(kDeleteFrom, 0) == 0 && value.is_array()) {
+      constexpr std::string_view kDeleteFrom = "$deleteFromPrimitiveList/";
+      if (key.starts_with(kDeleteFrom) && value.is_array()) {
         std::string field = key.substr(kDeleteFrom.size());
         auto target = result.find(field);
         if (target != result.end() && target->is_array()) {
@@ -464,8 +464,7 @@ Result<json> applyJsonPatch(const json& target, const json& patch) {
       auto removed = removeValue(doc, operation.path, "replace");
       applied = removed ? addValue(doc, operation.path, *operation.value) : removed.error();
     } else if (operation.op == "move") {
-      if (operation.path != operation.from &&
-          operation.path.rfind(operation.from + "/", 0) == 0) {
+      if (operation.path != operation.from && operation.path.rfind(operation.from + "/", 0) == 0) {
         return applyError("move operation cannot move \"" + operation.from +
                           "\" into one of its children");
       }

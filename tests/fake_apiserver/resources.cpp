@@ -99,8 +99,8 @@ std::vector<ResourceInfo> builtinResources() {
 
   ResourceInfo services =
       builtin("", "v1", "services", "Service", "service", true, {"svc"}, {"all"});
-  services.verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update",
-                    "watch"};
+  services.verbs = {
+      "create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
   services.status_subresource = true;
   out.push_back(services);
 
@@ -120,8 +120,8 @@ std::vector<ResourceInfo> builtinResources() {
 
   out.push_back(builtin("coordination.k8s.io", "v1", "leases", "Lease", "lease", true));
 
-  ResourceInfo token_reviews = builtin(
-      "authentication.k8s.io", "v1", "tokenreviews", "TokenReview", "tokenreview", false);
+  ResourceInfo token_reviews =
+      builtin("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", "tokenreview", false);
   token_reviews.verbs = {"create"};
   out.push_back(token_reviews);
 
@@ -163,10 +163,10 @@ ApiResult<std::vector<ResourceInfo>> resourcesFromCrd(const nlohmann::json& crd)
   require(!kind.empty(), "spec.names.kind", "Required value");
   const std::string scope = spec.value("scope", "");
   if (scope != "Namespaced" && scope != "Cluster") {
-    causes.push_back({"FieldValueNotSupported",
-                      "Unsupported value: \"" + scope +
-                          "\": supported values: \"Cluster\", \"Namespaced\"",
-                      "spec.scope"});
+    causes.push_back(
+        {"FieldValueNotSupported",
+         "Unsupported value: \"" + scope + "\": supported values: \"Cluster\", \"Namespaced\"",
+         "spec.scope"});
   }
   if (!plural.empty() && !isDnsLabel(plural)) {
     causes.push_back({"FieldValueInvalid",

@@ -31,8 +31,7 @@ std::string nameProblem(std::string_view name, std::string_view what) {
   }
   for (char c : name) {
     if (!isAlnum(c) && c != '-' && c != '_' && c != '.') {
-      return std::string(what) +
-             " must consist of alphanumeric characters, '-', '_' or '.'";
+      return std::string(what) + " must consist of alphanumeric characters, '-', '_' or '.'";
     }
   }
   return "";
@@ -114,10 +113,10 @@ class Scanner {
 };
 
 Error selectorError(std::string_view text, std::string_view why) {
-  return Error{ErrorCode::InvalidArgument,
-               "unable to parse requirement: " + std::string(why) + " (in \"" +
-                   std::string(text) + "\")",
-               {}};
+  return Error{
+      ErrorCode::InvalidArgument,
+      "unable to parse requirement: " + std::string(why) + " (in \"" + std::string(text) + "\")",
+      {}};
 }
 
 }  // namespace
@@ -184,8 +183,8 @@ Result<LabelSelector> LabelSelector::parse(std::string_view text) {
       }
       requirement.values.push_back(std::move(value));
     } else if (scan.peek() == '>' || scan.peek() == '<') {
-      requirement.op = scan.peek() == '>' ? LabelRequirement::Op::GreaterThan
-                                          : LabelRequirement::Op::LessThan;
+      requirement.op =
+          scan.peek() == '>' ? LabelRequirement::Op::GreaterThan : LabelRequirement::Op::LessThan;
       scan.advance(1);
       scan.skipSpace();
       std::string value(scan.word());
@@ -219,8 +218,8 @@ Result<LabelSelector> LabelSelector::parse(std::string_view text) {
         return selectorError(text, "expected ',' or ')' in a value set");
       }
     } else {
-      return selectorError(text, "expected one of '=', '==', '!=', 'in', 'notin' after \"" +
-                                     requirement.key + "\"");
+      return selectorError(
+          text, "expected one of '=', '==', '!=', 'in', 'notin' after \"" + requirement.key + "\"");
     }
     selector.requirements_.push_back(std::move(requirement));
     scan.skipSpace();
@@ -246,9 +245,9 @@ bool LabelSelector::matches(const nlohmann::json& labels) const {
     }
     const std::string* value = found != nullptr ? found->get_ptr<const std::string*>() : nullptr;
     auto in_values = [&] {
-      return value != nullptr && std::find(requirement.values.begin(),
-                                           requirement.values.end(),
-                                           *value) != requirement.values.end();
+      return value != nullptr &&
+             std::find(requirement.values.begin(), requirement.values.end(), *value) !=
+                 requirement.values.end();
     };
     bool ok = false;
     switch (requirement.op) {
@@ -271,8 +270,7 @@ bool LabelSelector::matches(const nlohmann::json& labels) const {
         auto have = value != nullptr ? parseInteger(*value) : std::nullopt;
         auto want = parseInteger(requirement.values.front());
         ok = have && want &&
-             (requirement.op == LabelRequirement::Op::GreaterThan ? *have > *want
-                                                                   : *have < *want);
+             (requirement.op == LabelRequirement::Op::GreaterThan ? *have > *want : *have < *want);
         break;
       }
     }
@@ -313,8 +311,8 @@ Result<FieldSelector> FieldSelector::parse(std::string_view text) {
       char c = part[i];
       if (!seen_operator) {
         if (c == '\\') {
-          return Unexpected{Error{ErrorCode::InvalidArgument,
-                                  "invalid field selector: '" + part + "'", {}}};
+          return Unexpected{
+              Error{ErrorCode::InvalidArgument, "invalid field selector: '" + part + "'", {}}};
         }
         if (c == '!' && i + 1 < part.size() && part[i + 1] == '=') {
           requirement.equals = false;
@@ -348,10 +346,10 @@ Result<FieldSelector> FieldSelector::parse(std::string_view text) {
     };
     trim(field);
     if (!seen_operator || field.empty()) {
-      return Unexpected{Error{ErrorCode::InvalidArgument,
-                              "invalid selector: '" + std::string(text) +
-                                  "'; can't understand '" + part + "'",
-                              {}}};
+      return Unexpected{
+          Error{ErrorCode::InvalidArgument,
+                "invalid selector: '" + std::string(text) + "'; can't understand '" + part + "'",
+                {}}};
     }
     requirement.field = std::move(field);
     requirement.value = std::move(value);

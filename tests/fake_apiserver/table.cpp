@@ -14,11 +14,11 @@ using nlohmann::json;
 struct PathStep {
   enum class Type { Field, Index, Wildcard, Filter };
   Type type = Type::Field;
-  std::string name;              // Field
-  size_t index = 0;              // Index
-  std::string filter_path;       // Filter: the path after "@."
-  bool filter_equals = true;     // Filter: == or !=
-  json filter_value;             // Filter: the literal
+  std::string name;           // Field
+  size_t index = 0;           // Index
+  std::string filter_path;    // Filter: the path after "@."
+  bool filter_equals = true;  // Filter: == or !=
+  json filter_value;          // Filter: the literal
 };
 
 std::optional<json> parseLiteral(std::string_view text) {
@@ -408,8 +408,9 @@ std::optional<std::chrono::system_clock::time_point> parseTimestamp(std::string_
   int minute = 0;
   int second = 0;
   std::string copy(text);
-  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &year, &month, &day, &hour, &minute,
-                  &second) != 6) {
+  if (std::sscanf(
+          copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &year, &month, &day, &hour, &minute, &second) !=
+      6) {
     return std::nullopt;
   }
   utc.tm_year = year - 1900;
@@ -421,8 +422,8 @@ std::optional<std::chrono::system_clock::time_point> parseTimestamp(std::string_
   std::time_t seconds = timegm(&utc);
   // A numeric offset (+02:00) after the seconds and optional fraction.
   size_t rest = 19;
-  while (rest < copy.size() && (copy[rest] == '.' || std::isdigit(static_cast<unsigned char>(
-                                                         copy[rest])) != 0)) {
+  while (rest < copy.size() &&
+         (copy[rest] == '.' || std::isdigit(static_cast<unsigned char>(copy[rest])) != 0)) {
     ++rest;
   }
   if (rest < copy.size() && (copy[rest] == '+' || copy[rest] == '-')) {
@@ -447,9 +448,8 @@ json renderTable(const ResourceInfo& info,
     columns = podColumns();
     cells = [now](const json& pod) { return podCells(pod, now); };
   } else if (info.group.empty() && info.resource == "namespaces") {
-    columns = json::array({nameColumn(),
-                           column("Status", "string", "The status of the namespace"),
-                           ageColumn()});
+    columns = json::array(
+        {nameColumn(), column("Status", "string", "The status of the namespace"), ageColumn()});
     cells = [now](const json& object) {
       return json::array({stringAt(object, ".metadata.name"),
                           stringAt(object, ".status.phase", "Active"),
@@ -467,8 +467,8 @@ json renderTable(const ResourceInfo& info,
                           age(object, now)});
     };
   } else if (info.group.empty() && info.resource == "configmaps") {
-    columns = json::array(
-        {nameColumn(), column("Data", "string", "The number of items"), ageColumn()});
+    columns =
+        json::array({nameColumn(), column("Data", "string", "The number of items"), ageColumn()});
     cells = [now](const json& object) {
       return json::array(
           {stringAt(object, ".metadata.name"),
@@ -525,8 +525,8 @@ json renderTable(const ResourceInfo& info,
            stringAt(object, ".metadata.name")});
     };
   } else if (info.group == "coordination.k8s.io" && info.resource == "leases") {
-    columns = json::array(
-        {nameColumn(), column("Holder", "string", "The lease holder"), ageColumn()});
+    columns =
+        json::array({nameColumn(), column("Holder", "string", "The lease holder"), ageColumn()});
     cells = [now](const json& object) {
       return json::array({stringAt(object, ".metadata.name"),
                           stringAt(object, ".spec.holderIdentity"),
@@ -554,13 +554,12 @@ json renderTable(const ResourceInfo& info,
       return row;
     };
   } else {
-    columns = json::array({nameColumn(),
-                           column("Created At",
-                                  "date",
-                                  "CreationTimestamp is the time this object was created.")});
+    columns = json::array(
+        {nameColumn(),
+         column("Created At", "date", "CreationTimestamp is the time this object was created.")});
     cells = [](const json& object) {
-      return json::array({stringAt(object, ".metadata.name"),
-                          stringAt(object, ".metadata.creationTimestamp")});
+      return json::array(
+          {stringAt(object, ".metadata.name"), stringAt(object, ".metadata.creationTimestamp")});
     };
   }
 
