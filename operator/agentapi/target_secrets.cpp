@@ -109,7 +109,9 @@ TargetOutcome resolveTarget(const nlohmann::json& target,
   if (!target.is_object() || target.size() != 1) {
     return {std::nullopt, "a target names exactly one of pyroscope, store, file", std::nullopt};
   }
-  const auto& [kind, settings] = *target.items().begin();
+  // Copied out of the iterator: items()' proxies do not outlive the statement.
+  const std::string kind = target.begin().key();
+  const nlohmann::json& settings = target.begin().value();
   if (!settings.is_object()) {
     return {std::nullopt, kind + ": expected an object", std::nullopt};
   }

@@ -17,6 +17,9 @@ TokenDigest tokenDigest(std::string_view token) {
 
 KubeTokenReviewer::KubeTokenReviewer(kube::Api& api, Clock& clock, TokenReviewerOptions options)
     : api_(api), clock_(clock), options_(std::move(options)) {
+  // OpenSSL's lazy first-use initialisation allocates error state for the thread that triggers
+  // it; trigger it here rather than on a server pool thread, which lives until exit.
+  (void)tokenDigest("");
   if (options_.metrics != nullptr) {
     reviews_ = &prometheus::BuildCounter()
                     .Name("kprof_agent_api_token_reviews_total")
