@@ -139,7 +139,8 @@ class KubectlTest : public ::testing::Test {
   void SetUp() override {
     kubectl_ = findOnPath("kubectl");
     if (kubectl_.empty()) {
-      GTEST_SKIP() << "kubectl is not installed (not on PATH); this test drives the real kubectl";
+      // A missing peer tool is a broken set-up, not a reason to pass (docs/decisions.md).
+      FAIL() << "kubectl is not installed (not on PATH); scripts/install-deps.sh installs it";
     }
     home_ = std::filesystem::temp_directory_path() /
             ("kprof-kubectl-test-" + std::to_string(getpid()) + "-" +
