@@ -6,7 +6,7 @@
 #include <ctime>
 #include <utility>
 
-#include "operator/fakekube/selectors.hpp"
+#include "operator/kube/selectors.hpp"
 
 namespace kprof::fakekube {
 namespace {
@@ -107,8 +107,8 @@ bool beingDeleted(const Object& object) {
 }
 
 struct Selectors {
-  LabelSelector labels;
-  FieldSelector fields;
+  kube::LabelSelector labels;
+  kube::FieldSelector fields;
 
   bool matches(const Object& object) const {
     return labels.matches(labelsOf(object)) && fields.matches(object);
@@ -116,11 +116,11 @@ struct Selectors {
 };
 
 Result<Selectors> parseSelectors(std::string_view label_text, std::string_view field_text) {
-  auto labels = LabelSelector::parse(label_text);
+  auto labels = kube::LabelSelector::parse(label_text);
   if (!labels) {
     return Unexpected{labels.error()};
   }
-  auto fields = FieldSelector::parse(field_text);
+  auto fields = kube::FieldSelector::parse(field_text);
   if (!fields) {
     return Unexpected{fields.error()};
   }

@@ -377,7 +377,7 @@ Result<std::vector<json>> FakeApiServer::listObjects(const kube::ResourceType& t
   if (!info) {
     return info.error();
   }
-  auto labels = LabelSelector::parse(label_selector);
+  auto labels = kube::LabelSelector::parse(label_selector);
   if (!labels) {
     return labels.error();
   }
@@ -887,13 +887,13 @@ void FakeApiServer::handleResource(const http::Request& request,
     responder.send(http::Response::json(status, dumpJson(*object)));
   };
 
-  auto parseSelectors = [&](LabelSelector& labels,
-                            FieldSelector& fields) -> std::optional<ApiError> {
-    auto parsed_labels = LabelSelector::parse(request.queryParam("labelSelector").value_or(""));
+  auto parseSelectors = [&](kube::LabelSelector& labels,
+                            kube::FieldSelector& fields) -> std::optional<ApiError> {
+    auto parsed_labels = kube::LabelSelector::parse(request.queryParam("labelSelector").value_or(""));
     if (!parsed_labels) {
       return badRequest(parsed_labels.error().message);
     }
-    auto parsed_fields = FieldSelector::parse(request.queryParam("fieldSelector").value_or(""));
+    auto parsed_fields = kube::FieldSelector::parse(request.queryParam("fieldSelector").value_or(""));
     if (!parsed_fields) {
       return badRequest(parsed_fields.error().message);
     }
@@ -977,7 +977,7 @@ void FakeApiServer::handleResource(const http::Request& request,
       return;
     }
     if (named) {
-      auto by_name = FieldSelector::parse(
+      auto by_name = kube::FieldSelector::parse(
           "metadata.name=" + target.name +
           (query.fields.empty() ? "" : "," + request.queryParam("fieldSelector").value_or("")));
       if (by_name) {

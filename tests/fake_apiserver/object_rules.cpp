@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/core/base64.hpp"
-#include "tests/fake_apiserver/selectors.hpp"
+#include "operator/kube/selectors.hpp"
 
 namespace kprof::testing {
 
@@ -286,13 +286,13 @@ std::vector<StatusCause> validateObject(const ResourceInfo& info, const json& ob
   auto labels = metadata.find("labels");
   if (labels != metadata.end() && labels->is_object()) {
     for (auto it = labels->begin(); it != labels->end(); ++it) {
-      if (std::string problem = labelKeyProblem(it.key()); !problem.empty()) {
+      if (std::string problem = kube::labelKeyProblem(it.key()); !problem.empty()) {
         causes.push_back({"FieldValueInvalid",
                           "Invalid value: \"" + it.key() + "\": " + problem,
                           "metadata.labels"});
       }
       const std::string value = it.value().is_string() ? it.value().get<std::string>() : "";
-      if (std::string problem = labelValueProblem(value); !problem.empty()) {
+      if (std::string problem = kube::labelValueProblem(value); !problem.empty()) {
         causes.push_back({"FieldValueInvalid",
                           "Invalid value: \"" + value + "\": " + problem,
                           "metadata.labels"});

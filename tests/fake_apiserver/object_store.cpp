@@ -315,8 +315,8 @@ std::optional<ApiError> ObjectStore::namespaceProblemLocked(const ResourceInfo& 
 }
 
 std::optional<ApiError> ObjectStore::fieldSelectorProblem(const ResourceInfo& info,
-                                                          const FieldSelector& selector) const {
-  for (const FieldRequirement& requirement : selector.requirements()) {
+                                                          const kube::FieldSelector& selector) const {
+  for (const kube::FieldRequirement& requirement : selector.requirements()) {
     if (!info.supportsFieldSelector(requirement.field)) {
       return badRequest("field label not supported: " + requirement.field);
     }

@@ -31,7 +31,7 @@
 #include "common/core/clock.hpp"
 #include "tests/fake_apiserver/api_error.hpp"
 #include "tests/fake_apiserver/resources.hpp"
-#include "tests/fake_apiserver/selectors.hpp"
+#include "operator/kube/selectors.hpp"
 
 namespace kprof::testing {
 
@@ -69,8 +69,8 @@ struct DeleteRequest {
 
 struct ListQuery {
   std::string ns;  // "" for every namespace
-  LabelSelector labels;
-  FieldSelector fields;
+  kube::LabelSelector labels;
+  kube::FieldSelector fields;
   int64_t limit = 0;  // 0: no paging
   std::string continue_token;
   std::string resource_version;
@@ -93,8 +93,8 @@ class WatchSink {
 
 struct WatchQuery {
   std::string ns;
-  LabelSelector labels;
-  FieldSelector fields;
+  kube::LabelSelector labels;
+  kube::FieldSelector fields;
   std::string resource_version;
   bool bookmarks = false;
   bool send_initial_events = false;
@@ -188,7 +188,7 @@ class ObjectStore {
                                                  const std::string& ns,
                                                  const std::string& name) const;
   std::optional<ApiError> fieldSelectorProblem(const ResourceInfo& info,
-                                               const FieldSelector& selector) const;
+                                               const kube::FieldSelector& selector) const;
 
   ApiResult<ObjectPtr> createLocked(const ResourceInfo& info,
                                     const std::string& ns,

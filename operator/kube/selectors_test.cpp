@@ -1,8 +1,8 @@
-#include "tests/fake_apiserver/selectors.hpp"
+#include "operator/kube/selectors.hpp"
 
 #include <gtest/gtest.h>
 
-namespace kprof::testing {
+namespace kprof::kube {
 namespace {
 
 using nlohmann::json;
@@ -110,4 +110,4 @@ TEST(FieldSelectorTest, RejectsRequirementsWithoutOperator) {
 }
 
 }  // namespace
-}  // namespace kprof::testing
+}  // namespace kprof::kube

@@ -15,7 +15,7 @@
 
 #include "common/core/result.hpp"
 
-namespace kprof::testing {
+namespace kprof::kube {
 
 struct LabelRequirement {
   enum class Op { Exists, NotExists, Equals, NotEquals, In, NotIn, GreaterThan, LessThan };
@@ -67,4 +67,4 @@ std::string fieldValue(const nlohmann::json& object, std::string_view field);
 std::string labelKeyProblem(std::string_view key);
 std::string labelValueProblem(std::string_view value);
 
-}  // namespace kprof::testing
+}  // namespace kprof::kube

@@ -1,4 +1,4 @@
-#include "tests/fake_apiserver/selectors.hpp"
+#include "operator/kube/selectors.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <optional>
 
-namespace kprof::testing {
+namespace kprof::kube {
 
 namespace {
 
@@ -400,4 +400,4 @@ std::string fieldValue(const nlohmann::json& object, std::string_view field) {
   return "";
 }
 
-}  // namespace kprof::testing
+}  // namespace kprof::kube
