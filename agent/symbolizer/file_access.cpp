@@ -115,39 +115,17 @@ MappedFile::~MappedFile() {
   }
 }
 
-Result<std::string> readTextFile(const std::string& path, size_t maxBytes) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (fd.get() < 0) {
-    return errnoError(errno, path);
-  }
-  std::string text;
-  char buffer[64 * 1024];
-  while (true) {
-    const ssize_t count = ::read(fd.get(), buffer, sizeof(buffer));
-    if (count < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      return errnoError(errno, path);
-    }
-    if (count == 0) {
-      return text;
-    }
-    if (text.size() + static_cast<size_t>(count) > maxBytes) {
-      return fail(ErrorCode::ResourceExhausted, path + ": larger than the read limit");
-    }
-    text.append(buffer, static_cast<size_t>(count));
-  }
-}
+namespace {
 
-Status forEachLine(const std::string& path,
-                   size_t maxBytes,
-                   const std::function<void(std::string_view line)>& onLine) {
+// Reads a file through one 64 KiB buffer, handing each chunk to `onChunk`; fails with
+// ResourceExhausted past `maxBytes` in total.
+Status forEachChunk(const std::string& path,
+                    size_t maxBytes,
+                    const std::function<void(std::string_view chunk)>& onChunk) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) {
     return errnoError(errno, path);
   }
-  std::string partial;  // the start of a line whose end is in the next read
   char buffer[64 * 1024];
   size_t total = 0;
   while (true) {
@@ -159,16 +137,29 @@ Status forEachLine(const std::string& path,
       return errnoError(errno, path);
     }
     if (count == 0) {
-      if (!partial.empty()) {
-        onLine(partial);
-      }
       return ok();
     }
     total += static_cast<size_t>(count);
     if (total > maxBytes) {
       return fail(ErrorCode::ResourceExhausted, path + ": larger than the read limit");
     }
-    std::string_view chunk(buffer, static_cast<size_t>(count));
+    onChunk(std::string_view(buffer, static_cast<size_t>(count)));
+  }
+}
+
+}  // namespace
+
+Result<std::string> readTextFile(const std::string& path, size_t maxBytes) {
+  std::string text;
+  KPROF_TRY(forEachChunk(path, maxBytes, [&](std::string_view chunk) { text.append(chunk); }));
+  return text;
+}
+
+Status forEachLine(const std::string& path,
+                   size_t maxBytes,
+                   const std::function<void(std::string_view line)>& onLine) {
+  std::string partial;  // the start of a line whose end is in the next chunk
+  KPROF_TRY(forEachChunk(path, maxBytes, [&](std::string_view chunk) {
     for (size_t newline = chunk.find('\n'); newline != std::string_view::npos;
          newline = chunk.find('\n')) {
       if (partial.empty()) {
@@ -181,7 +172,11 @@ Status forEachLine(const std::string& path,
       chunk.remove_prefix(newline + 1);
     }
     partial.append(chunk);
+  }));
+  if (!partial.empty()) {
+    onLine(partial);
   }
+  return ok();
 }
 
 }  // namespace kprof::agent
