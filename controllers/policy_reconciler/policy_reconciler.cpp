@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "controllers/policy/ownership.hpp"
 #include "controllers/policy/pod_info.hpp"
 #include "controllers/policy/pod_labels.hpp"
 #include "controllers/policy/policy_status.hpp"
@@ -38,25 +39,23 @@ std::pair<std::string, std::string> splitKey(std::string_view key) {
 
 std::vector<std::string> policyKeysForPod(const kube::Object& pod,
                                           const std::vector<CachedObject>& namespace_policies) {
-  const auto meta = pod.find("metadata");
-  if (meta == pod.end() || !meta->is_object()) {
+  const auto info = readPodInfo(pod);
+  if (!info) {
     return {};
   }
-  const std::string ns = meta->value("namespace", "");
   std::set<std::string> keys;
-  for (const CachedObject& policy : namespace_policies) {
-    const auto name = policy->find("metadata");
-    if (name != policy->end() && name->is_object() && name->contains("name") &&
-        (*name)["name"].is_string()) {
-      keys.insert(objectKey(ns, (*name)["name"].get<std::string>()));
+  // A policy whose selector matches the pod now: its counts, ownership and labels may change.
+  for (const CachedObject& object : namespace_policies) {
+    const auto policy = readProfilingPolicy(*object);
+    if (policy && (!policy->valid() || selects(*policy, *info))) {
+      keys.insert(objectKey(info->namespace_name, policy->metadata.name));
     }
   }
-  const auto labels = meta->find("labels");
-  if (labels != meta->end() && labels->is_object()) {
-    const auto owner = labels->find(std::string(kPolicyLabel));
-    if (owner != labels->end() && owner->is_string()) {
-      keys.insert(objectKey(ns, owner->get<std::string>()));
-    }
+  // The policy the pod is labeled with, which may no longer select it or no longer exist: it
+  // takes its labels back.
+  const auto owner = info->labels.find(std::string(kPolicyLabel));
+  if (owner != info->labels.end()) {
+    keys.insert(objectKey(info->namespace_name, owner->second));
   }
   return {keys.begin(), keys.end()};
 }

@@ -105,8 +105,12 @@ class PolicyReconciler {
   std::map<std::string, std::set<std::string>> published_;  // policy key → pod keys
 };
 
-// The policy keys a pod change concerns: every policy of the pod's namespace (any may now select
-// it) and the policy its kprof.dev/policy label names, which may no longer exist.
+// The policy keys a pod change concerns: the policies of the pod's namespace that select it now
+// (or whose spec is invalid, so their status can say so) and the policy its kprof.dev/policy label
+// names, which may no longer select it or exist. A policy that selected the pod before the change
+// and does not now has labeled it (and is named by the label) or lost it to another policy
+// (whose change it learns of at the next resync). When the pod is gone, the caller enqueues every
+// policy of the namespace.
 std::vector<std::string> policyKeysForPod(const kube::Object& pod,
                                           const std::vector<CachedObject>& namespace_policies);
 

@@ -221,13 +221,17 @@ TEST_F(PolicyReconcilerTest, AReplicaWithoutTheLeasePublishesConfigsButWritesNot
   EXPECT_FALSE(labelsOf("checkout-1").contains("kprof.dev/policy"));
 }
 
-TEST(PolicyKeysForPod, EveryPolicyOfTheNamespaceAndTheOneItsLabelNames) {
+TEST(PolicyKeysForPod, ThePoliciesSelectingThePodAndTheOneItsLabelNames) {
   const Object labeled = pod("checkout-1", {{"app", "checkout"}, {"kprof.dev/policy", "gone"}});
+  const Object cartSpec = {{"selector", {{"matchLabels", {{"app", "cart"}}}}}};
   const std::vector<CachedObject> policies = {
       std::make_shared<const Object>(policy("a", checkoutSpec())),
-      std::make_shared<const Object>(policy("b", checkoutSpec()))};
+      std::make_shared<const Object>(policy("b", checkoutSpec())),
+      std::make_shared<const Object>(policy("cart", cartSpec))};
   EXPECT_EQ(policyKeysForPod(labeled, policies),
             (std::vector<std::string>{"shop/a", "shop/b", "shop/gone"}));
+  EXPECT_EQ(policyKeysForPod(pod("cart-1", {{"app", "cart"}}), policies),
+            (std::vector<std::string>{"shop/cart"}));
   EXPECT_TRUE(policyKeysForPod(Object{{"kind", "Pod"}}, policies).empty());
 }
 

@@ -5,6 +5,9 @@
 namespace kprof::runtime {
 namespace {
 
+// Annotations kprof writes and reads on pods.
+constexpr std::string_view kKprofAnnotationPrefix = "kprof.dev/";
+
 using kube::Object;
 
 constexpr const char* kLastApplied = "kubectl.kubernetes.io/last-applied-configuration";
@@ -88,11 +91,6 @@ Object prunePodForCache(Object pod) {
     return pod;
   }
   Object out = Object::object();
-  for (const char* field : {"kind", "apiVersion"}) {
-    if (pod.contains(field)) {
-      out[field] = std::move(pod[field]);
-    }
-  }
   const auto metadata = pod.find("metadata");
   if (metadata != pod.end() && metadata->is_object()) {
     Object kept = Object::object();
@@ -100,17 +98,37 @@ Object prunePodForCache(Object pod) {
                               "namespace",
                               "uid",
                               "resourceVersion",
-                              "generation",
                               "labels",
-                              "annotations",
-                              "ownerReferences",
                               "creationTimestamp",
                               "deletionTimestamp"}) {
       if (metadata->contains(field)) {
         kept[field] = std::move((*metadata)[field]);
       }
     }
-    dropLastApplied(kept);
+    // Controllers read kprof's own annotations only; other annotations can be large.
+    const auto annotations = metadata->find("annotations");
+    if (annotations != metadata->end() && annotations->is_object()) {
+      Object ours = Object::object();
+      for (auto& [key, value] : annotations->items()) {
+        if (key.rfind(kKprofAnnotationPrefix, 0) == 0) {
+          ours[key] = std::move(value);
+        }
+      }
+      if (!ours.empty()) {
+        kept["annotations"] = std::move(ours);
+      }
+    }
+    // Which workload owns the pod: kind and name are enough to match an alert's labels.
+    const auto owners = metadata->find("ownerReferences");
+    if (owners != metadata->end() && owners->is_array()) {
+      Object slim = Object::array();
+      for (Object& owner : *owners) {
+        if (owner.is_object()) {
+          slim.push_back({{"kind", owner.value("kind", "")}, {"name", owner.value("name", "")}});
+        }
+      }
+      kept["ownerReferences"] = std::move(slim);
+    }
     out["metadata"] = std::move(kept);
   }
   const auto spec = pod.find("spec");

@@ -28,9 +28,10 @@ using Transform = std::function<kube::Object(kube::Object)>;
 // controller reads.
 kube::Object dropNoise(kube::Object object);
 
-// For pod caches: keeps only metadata {name, namespace, uid, resourceVersion, generation, labels,
-// annotations (without last-applied), ownerReferences, creationTimestamp, deletionTimestamp},
-// spec {nodeName, containers[].name/.image}, status.phase, plus kind and apiVersion.
+// For pod caches: keeps only metadata {name, namespace, uid, resourceVersion, labels,
+// kprof.dev/* annotations, ownerReferences as {kind, name}, creationTimestamp,
+// deletionTimestamp}, spec {nodeName, containers[].name/.image} and status.phase — what the
+// controllers read.
 kube::Object prunePodForCache(kube::Object pod);
 
 // "ns/name", or "name" for an object without a namespace; "" when the object has no name.

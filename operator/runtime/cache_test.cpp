@@ -42,9 +42,9 @@ TEST(Transforms, PrunePodKeepsWhatControllersRead) {
     "metadata": {
       "name": "web-1", "namespace": "shop", "uid": "u1", "resourceVersion": "42",
       "generation": 1, "labels": {"app": "web"},
-      "annotations": {"kprof.dev/inject": "true",
+      "annotations": {"kprof.dev/inject": "true", "team": "payments",
                       "kubectl.kubernetes.io/last-applied-configuration": "{}"},
-      "ownerReferences": [{"kind": "ReplicaSet", "name": "web"}],
+      "ownerReferences": [{"kind": "ReplicaSet", "name": "web", "uid": "r1", "controller": true}],
       "creationTimestamp": "2023-11-14T22:13:20Z", "deletionTimestamp": "2023-11-14T22:20:00Z",
       "managedFields": [{"manager": "kubelet"}], "finalizers": ["x"]
     },
@@ -57,10 +57,9 @@ TEST(Transforms, PrunePodKeepsWhatControllersRead) {
     "status": {"phase": "Running", "podIP": "10.0.0.1", "conditions": [{"type": "Ready"}]}
   })");
   const Object expected = Object::parse(R"({
-    "kind": "Pod", "apiVersion": "v1",
     "metadata": {
       "name": "web-1", "namespace": "shop", "uid": "u1", "resourceVersion": "42",
-      "generation": 1, "labels": {"app": "web"},
+      "labels": {"app": "web"},
       "annotations": {"kprof.dev/inject": "true"},
       "ownerReferences": [{"kind": "ReplicaSet", "name": "web"}],
       "creationTimestamp": "2023-11-14T22:13:20Z", "deletionTimestamp": "2023-11-14T22:20:00Z"
