@@ -53,7 +53,7 @@ TEST_F(ConfigRegistryTest, AWaiterIsReleasedByThePublishOfItsKeyOnly) {
   Calls web2;
   const int64_t v1 = registry_.publish("shop/web-1", {{"rate", 100}});
   registry_.wait("shop/web-1", v1, clock_.now() + 30s, web1.callback());
-  registry_.wait("shop/web-2", 0, clock_.now() + 30s, web2.callback());
+  const WaitId web2_wait = registry_.wait("shop/web-2", 0, clock_.now() + 30s, web2.callback());
   EXPECT_EQ(registry_.waiting(), 2u);
 
   registry_.publish("shop/web-1", {{"rate", 100}});  // same content: nobody is woken
@@ -68,6 +68,8 @@ TEST_F(ConfigRegistryTest, AWaiterIsReleasedByThePublishOfItsKeyOnly) {
   // Called once only: a later publish does not reach a released waiter.
   registry_.publish("shop/web-1", {{"rate", 400}});
   EXPECT_EQ(web1.views.size(), 1u);
+  // web2 still waits; withdraw it before `web2` goes out of scope, ahead of the registry.
+  EXPECT_TRUE(registry_.cancel(web2_wait));
 }
 
 TEST_F(ConfigRegistryTest, AWaiterWhoseKeyAlreadyMovedIsAnsweredAtOnce) {
