@@ -28,7 +28,9 @@ function(kprof_test name)
     DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} RUN_SERIAL ${serial}
     # A test that calls GTEST_SKIP must not count as passed: ctest reports it as skipped.
-               SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+               SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]"
+    # Third-party leaks at exit that are not ours (see the file); harmless without sanitizers.
+               ENVIRONMENT "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/cmake/lsan.supp")
 endfunction()
 
 # kprof_fuzz_target(NAME SOURCES... DEPS... [SEEDS dir]) — a libFuzzer binary, built only with
