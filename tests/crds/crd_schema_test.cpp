@@ -26,7 +26,7 @@
 
 #include "controllers/policy/plan_policy.hpp"
 #include "controllers/policy/profiling_policy.hpp"
-#include "tests/crds/yaml_json.hpp"
+#include "tests/fake_apiserver/yaml_documents.hpp"
 
 namespace kprof::testing {
 namespace {
@@ -40,7 +40,7 @@ const fs::path kPolicyCrd = kSource / "crds/profilingpolicies.kprof.dev.yaml";
 const fs::path kSnapshotCrd = kSource / "crds/profilesnapshots.kprof.dev.yaml";
 
 json loadSingleDocument(const fs::path& file) {
-  auto documents = loadYamlDocuments(file);
+  auto documents = readManifestFile(file);
   EXPECT_TRUE(documents) << documents.error().message;
   if (!documents || documents->size() != 1) {
     ADD_FAILURE() << file << ": expected exactly one YAML document";
