@@ -886,6 +886,14 @@ void FakeApiServer::handleResource(const http::Request& request,
     }
     responder.send(http::Response::json(status, dumpJson(*object)));
   };
+  // A store call's outcome as the response: its Status error, or the object with `status`.
+  auto respondStored = [&](const auto& stored, int status) {
+    if (!stored) {
+      responder.send(statusResponse(stored.error()));
+      return;
+    }
+    respondObject(status, *stored);
+  };
 
   auto parseSelectors = [&](kube::LabelSelector& labels,
                             kube::FieldSelector& fields) -> std::optional<ApiError> {
@@ -903,12 +911,7 @@ void FakeApiServer::handleResource(const http::Request& request,
   };
 
   if (verb == "get") {
-    auto found = store_.get(info, target.ns, target.name);
-    if (!found) {
-      responder.send(statusResponse(found.error()));
-      return;
-    }
-    respondObject(200, *found);
+    respondStored(store_.get(info, target.ns, target.name), 200);
     return;
   }
 
@@ -1048,12 +1051,7 @@ void FakeApiServer::handleResource(const http::Request& request,
         }
       }
     }
-    auto removed = store_.remove(info, target.ns, target.name, deletion);
-    if (!removed) {
-      responder.send(statusResponse(removed.error()));
-      return;
-    }
-    respondObject(200, *removed);
+    respondStored(store_.remove(info, target.ns, target.name, deletion), 200);
     return;
   }
 
@@ -1092,12 +1090,7 @@ void FakeApiServer::handleResource(const http::Request& request,
         }
       }
     }
-    auto created = store_.create(info, target.ns, std::move(object), write);
-    if (!created) {
-      responder.send(statusResponse(created.error()));
-      return;
-    }
-    respondObject(201, *created);
+    respondStored(store_.create(info, target.ns, std::move(object), write), 201);
     return;
   }
 
@@ -1107,12 +1100,7 @@ void FakeApiServer::handleResource(const http::Request& request,
       responder.send(statusResponse(body.error()));
       return;
     }
-    auto updated = store_.update(info, target.ns, target.name, std::move(*body), write);
-    if (!updated) {
-      responder.send(statusResponse(updated.error()));
-      return;
-    }
-    respondObject(200, *updated);
+    respondStored(store_.update(info, target.ns, target.name, std::move(*body), write), 200);
     return;
   }
 
