@@ -19,6 +19,9 @@ build_pkgs=(
 # Independent peers the tests check kprof against.
 test_pkgs=(
   golang-go binutils
+  python3-jsonpatch                            # applies the webhook's patches independently
+  podman runc                                  # runs mutated pods (podman kube play)
+  prometheus prometheus-alertmanager           # fire real alerts at the receiver
 )
 
 missing=()
