@@ -85,6 +85,21 @@ int main(int argc, char** argv) {
   auto* resync = app.add_option("--resync-period", resync_period, "full re-check (default 10m)");
   auto* store = app.add_option("--store-url", flags.embedded_store_url,
                                "ingest URL for store targets without one");
+  auto* webhook = app.add_flag("--webhook", flags.webhook_enabled,
+                               "serve the mutating admission webhook (POST /mutate-pods, HTTPS)");
+  auto* webhook_port = app.add_option("--webhook-port", flags.webhook_port,
+                                      "port of the admission webhook (default 9443)");
+  auto* webhook_cert = app.add_option("--webhook-cert", flags.webhook_certificate_file,
+                                      "provided webhook certificate (cert-manager); default: "
+                                      "self-managed in a Secret");
+  auto* webhook_key = app.add_option("--webhook-key", flags.webhook_key_file,
+                                     "provided webhook private key");
+  auto* agent_image = app.add_option("--agent-image", flags.injection.agent_image,
+                                     "image of the injected kprof-agent sidecar");
+  std::string cluster_version;
+  auto* cluster_version_flag = app.add_option(
+      "--cluster-version", cluster_version,
+      "Kubernetes version of the cluster, e.g. 1.29: native sidecars from 1.29 (default 1.29)");
   CLI11_PARSE(app, argc, argv);
 
   auto log_config = kprof::log::configFromEnv();
@@ -123,6 +138,18 @@ int main(int argc, char** argv) {
   take(key, options.agent_api_key_file, flags.agent_api_key_file);
   take(workers, options.workers, flags.workers);
   take(store, options.embedded_store_url, flags.embedded_store_url);
+  take(webhook, options.webhook_enabled, flags.webhook_enabled);
+  take(webhook_port, options.webhook_port, flags.webhook_port);
+  take(webhook_cert, options.webhook_certificate_file, flags.webhook_certificate_file);
+  take(webhook_key, options.webhook_key_file, flags.webhook_key_file);
+  take(agent_image, options.injection.agent_image, flags.injection.agent_image);
+  if (cluster_version_flag->count() > 0) {
+    if (auto applied = kprof::manager::applyClusterVersion(cluster_version, options.injection);
+        !applied) {
+      std::cerr << "kprof-operator: --cluster-version: " << applied.error().message << "\n";
+      return 2;
+    }
+  }
   auto durationFlag = [](CLI::Option* option, const std::string& text, auto& target) {
     if (option->count() == 0) {
       return true;

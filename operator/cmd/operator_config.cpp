@@ -1,5 +1,6 @@
 #include "operator/cmd/operator_config.hpp"
 
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <string>
@@ -44,7 +45,29 @@ Setter duration(const std::string& key, Duration& target) {
   };
 }
 
+Setter clusterVersion(const std::string& key, webhooks::InjectionConfig& injection) {
+  return [key, &injection](const YAML::Node& value) -> Status {
+    if (!value.IsScalar()) return badValue(key, "expected a version such as 1.29");
+    auto applied = applyClusterVersion(value.Scalar(), injection);
+    return applied ? ok() : badValue(key, applied.error().message);
+  };
+}
+
 }  // namespace
+
+Status applyClusterVersion(std::string_view text, webhooks::InjectionConfig& injection) {
+  std::string version(text);
+  if (!version.empty() && version.front() == 'v') version.erase(0, 1);
+  int major = 0;
+  int minor = 0;
+  if (std::sscanf(version.c_str(), "%d.%d", &major, &minor) != 2 || major < 1 || minor < 0) {
+    return fail(ErrorCode::InvalidArgument,
+                "cluster version '" + std::string(text) + "': expected MAJOR.MINOR such as 1.29");
+  }
+  injection.cluster_major = major;
+  injection.cluster_minor = minor;
+  return ok();
+}
 
 Status applyOperatorYaml(std::string_view text, OperatorOptions& options) {
   YAML::Node root;
@@ -76,6 +99,18 @@ Status applyOperatorYaml(std::string_view text, OperatorOptions& options) {
       {"workers", scalar("workers", options.workers)},
       {"resync-period", duration("resync-period", options.resync_period)},
       {"store-url", scalar("store-url", options.embedded_store_url)},
+      {"webhook", scalar("webhook", options.webhook_enabled)},
+      {"webhook-port", scalar("webhook-port", options.webhook_port)},
+      {"webhook-service", scalar("webhook-service", options.webhook_service)},
+      {"webhook-secret", scalar("webhook-secret", options.webhook_secret)},
+      {"webhook-configuration", scalar("webhook-configuration", options.webhook_configuration)},
+      {"webhook-cert-dir", scalar("webhook-cert-dir", options.webhook_cert_dir)},
+      {"webhook-cert", scalar("webhook-cert", options.webhook_certificate_file)},
+      {"webhook-key", scalar("webhook-key", options.webhook_key_file)},
+      {"agent-image", scalar("agent-image", options.injection.agent_image)},
+      {"preload-image", scalar("preload-image", options.injection.preload_image)},
+      {"agent-operator-url", scalar("agent-operator-url", options.injection.operator_url)},
+      {"cluster-version", clusterVersion("cluster-version", options.injection)},
   };
   for (const auto& entry : root) {
     const std::string key = entry.first.Scalar();

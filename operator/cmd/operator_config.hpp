@@ -18,4 +18,7 @@ namespace kprof::manager {
 
 Status applyOperatorYaml(std::string_view text, OperatorOptions& options);
 
+// "1.29" or "v1.28.3" into the injection config's cluster version (major, minor).
+Status applyClusterVersion(std::string_view text, webhooks::InjectionConfig& injection);
+
 }  // namespace kprof::manager

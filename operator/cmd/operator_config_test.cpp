@@ -55,3 +55,28 @@ TEST(OperatorConfig, ValidateRefusesInconsistentLeaderElection) {
 
 }  // namespace
 }  // namespace kprof::manager
+
+namespace kprof::manager {
+namespace {
+
+TEST(OperatorConfig, WebhookSettings) {
+  OperatorOptions options;
+  ASSERT_TRUE(applyOperatorYaml("webhook: true\n"
+                                "webhook-port: 10250\n"
+                                "agent-image: registry.example/kprof-agent:0.1.0\n"
+                                "cluster-version: v1.28.3\n",
+                                options));
+  EXPECT_TRUE(options.webhook_enabled);
+  EXPECT_EQ(options.webhook_port, 10250);
+  EXPECT_EQ(options.injection.agent_image, "registry.example/kprof-agent:0.1.0");
+  EXPECT_EQ(options.injection.cluster_minor, 28);
+  auto bad = applyOperatorYaml("cluster-version: latest\n", options);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("MAJOR.MINOR"), std::string::npos);
+  options.leader_elect = false;
+  options.webhook_key_file = "/tls.key";  // a provided key without its certificate
+  EXPECT_FALSE(validate(options));
+}
+
+}  // namespace
+}  // namespace kprof::manager

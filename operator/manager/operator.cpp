@@ -1,7 +1,9 @@
 #include "operator/manager/operator.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
+#include <thread>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -14,6 +16,7 @@
 #include "common/log/log.hpp"
 #include "common/metrics/metrics.hpp"
 #include "controllers/policy_reconciler/policy_reconciler.hpp"
+#include "controllers/webhook_certs/webhook_cert_manager.hpp"
 #include "operator/agentapi/agent_config_api.hpp"
 #include "operator/agentapi/config_registry.hpp"
 #include "operator/agentapi/target_secrets.hpp"
@@ -22,6 +25,7 @@
 #include "operator/runtime/event_recorder.hpp"
 #include "operator/runtime/informer.hpp"
 #include "operator/runtime/leader_elector.hpp"
+#include "webhooks/server/pod_webhook.hpp"
 
 namespace kprof::manager {
 namespace {
@@ -44,6 +48,56 @@ class InformerPolicyCache final : public controllers::PolicyCache {
  private:
   const runtime::Cache& policies_;
   const runtime::Cache& pods_;
+};
+
+// What the admission webhook reads, from the namespace and policy informers' caches.
+class InformerAdmissionLookup final : public webhooks::AdmissionLookup {
+ public:
+  InformerAdmissionLookup(const runtime::Cache& namespaces, const runtime::Cache& policies)
+      : namespaces_(namespaces), policies_(policies) {}
+  webhooks::NamespaceInfo namespaceInfo(const std::string& name) override {
+    webhooks::NamespaceInfo info{name, {}};
+    const CachedObject ns = namespaces_.get(name);
+    if (ns) {
+      const auto labels = ns->value("/metadata/labels"_json_pointer, nlohmann::json::object());
+      for (const auto& [key, value] : labels.items()) {
+        if (value.is_string()) info.labels[key] = value.get<std::string>();
+      }
+    }
+    return info;
+  }
+  std::vector<controllers::ProfilingPolicy> policies(const std::string& ns) override {
+    std::vector<controllers::ProfilingPolicy> policies;
+    for (const CachedObject& object : policies_.list(ns)) {
+      auto policy = controllers::readProfilingPolicy(*object);
+      if (policy) policies.push_back(std::move(*policy));
+    }
+    return policies;
+  }
+
+ private:
+  const runtime::Cache& namespaces_;
+  const runtime::Cache& policies_;
+};
+
+// Re-checks the webhook certificates every interval until stopped.
+class CertificateRefresher {
+ public:
+  CertificateRefresher(controllers::WebhookCertManager& manager, std::chrono::seconds interval)
+      : thread_([&manager, interval, this](std::stop_token stop) {
+          std::mutex mutex;
+          std::unique_lock lock(mutex);
+          while (!wake_.wait_for(lock, stop, interval, [] { return false; })) {
+            if (stop.stop_requested()) return;
+            if (auto synced = manager.sync(); !synced) {
+              log::logger("webhook-certs")->error("certificate check: {}", synced.error().toString());
+            }
+          }
+        }) {}
+
+ private:
+  std::condition_variable_any wake_;
+  std::jthread thread_;
 };
 
 // Secrets change rarely and one policy's pods share them: read each at most every 30 s.
@@ -154,6 +208,17 @@ Status validate(const OperatorOptions& options) {
     return fail(ErrorCode::InvalidArgument,
                 "--agent-api-cert and --agent-api-key go together: give both or neither");
   }
+  if (options.webhook_certificate_file.empty() != options.webhook_key_file.empty()) {
+    return fail(ErrorCode::InvalidArgument,
+                "--webhook-cert and --webhook-key go together: give both or neither");
+  }
+  if (options.webhook_enabled && options.webhook_certificate_file.empty() &&
+      (options.webhook_service.empty() || options.webhook_secret.empty() ||
+       options.webhook_cert_dir.empty())) {
+    return fail(ErrorCode::InvalidArgument,
+                "self-managed webhook certificates need --webhook-service, --webhook-secret and "
+                "--webhook-cert-dir");
+  }
   if (options.workers < 1 || options.workers > 64) {
     return fail(ErrorCode::InvalidArgument, "--workers: must be 1..64");
   }
@@ -175,7 +240,11 @@ struct Operator::Parts {
         pods(api, clock,
              informerOptions(kube::resources::kPods, options.resync_period,
                              runtime::prunePodForCache)),
+        namespaces(api, clock,
+                   informerOptions(kube::resources::kNamespaces, options.resync_period,
+                                   runtime::dropNoise)),
         cache(policies.cache(), pods.cache()),
+        admission_lookup(namespaces.cache(), policies.cache()),
         registry(clock),
         secrets(api, clock),
         agent_sink(registry, secrets, options.embedded_store_url),
@@ -229,7 +298,9 @@ struct Operator::Parts {
       .Register(metrics.registry());
   runtime::Informer policies;
   runtime::Informer pods;
+  runtime::Informer namespaces;  // started only with the webhook
   InformerPolicyCache cache;
+  InformerAdmissionLookup admission_lookup;
   agentapi::ConfigRegistry registry;
   CachingSecretReader secrets;
   RegistryAgentSink agent_sink;
@@ -241,6 +312,9 @@ struct Operator::Parts {
   std::unique_ptr<runtime::LeaderElector> elector;
   std::unique_ptr<http::Server> health_server;
   std::unique_ptr<http::Server> agent_server;
+  std::unique_ptr<controllers::WebhookCertManager> cert_manager;
+  std::unique_ptr<CertificateRefresher> cert_refresher;
+  std::unique_ptr<http::Server> webhook_server;
   std::atomic<bool> started{false};
   std::atomic<bool> stopped{false};
 };
@@ -294,6 +368,7 @@ Status Operator::start() {
                                 .metrics = &p.metrics.registry()});
   p.registry.startTimer();
   KPROF_TRY(p.agent_server->start());
+  KPROF_TRY(startWebhook());
 
   p.policies.onChange([&p](const std::string& key) { p.controller.enqueue(key); });
   p.pods.onChange([&p](const std::string& key) {
@@ -344,11 +419,55 @@ Status Operator::start() {
   return ok();
 }
 
+Status Operator::startWebhook() {
+  Parts& p = *parts_;
+  if (!p.options.webhook_enabled) {
+    return ok();
+  }
+  http::CertificateFiles files{p.options.webhook_certificate_file, p.options.webhook_key_file};
+  if (files.certificate_file.empty()) {
+    controllers::WebhookCertOptions cert_options;
+    cert_options.namespace_name = p.options.namespace_name;
+    cert_options.secret_name = p.options.webhook_secret;
+    cert_options.webhook_configuration = p.options.webhook_configuration;
+    cert_options.directory = p.options.webhook_cert_dir;
+    cert_options.settings.dns_names =
+        controllers::serviceDnsNames(p.options.webhook_service, p.options.namespace_name);
+    p.cert_manager =
+        std::make_unique<controllers::WebhookCertManager>(p.api, p.clock, std::move(cert_options));
+    if (auto synced = p.cert_manager->sync(); !synced) {
+      return Unexpected{synced.error().wrap("webhook certificates")};
+    }
+    files = p.cert_manager->files();
+  }
+  auto store = http::CertificateStore::open(files, std::chrono::seconds(10), p.clock);
+  if (!store) {
+    return Unexpected{store.error().wrap("webhook certificate")};
+  }
+  p.webhook_server = std::make_unique<http::Server>(
+      http::ServerOptions{.host = p.options.listen_host,
+                          .port = p.options.webhook_port,
+                          .certificates = *store,
+                          .max_body_bytes = webhooks::kMaxAdmissionReviewBytes});
+  webhooks::registerPodWebhook(*p.webhook_server, p.admission_lookup, p.options.injection,
+                               p.metrics.registry());
+  KPROF_TRY(p.webhook_server->start());
+  p.namespaces.start();
+  if (p.cert_manager) {
+    p.cert_refresher = std::make_unique<CertificateRefresher>(
+        *p.cert_manager, p.options.webhook_cert_check_interval);
+  }
+  log::logger("operator")->info("admission webhook on {}{}", p.webhook_server->url(),
+                                webhooks::kMutatePodsPath);
+  return ok();
+}
+
 void Operator::stop() {
   Parts& p = *parts_;
   if (!p.started || p.stopped.exchange(true)) {
     return;
   }
+  p.cert_refresher.reset();
   p.controller.stop();
   if (p.elector) {
     p.elector->stop();  // releases the Lease when configured to
@@ -357,13 +476,18 @@ void Operator::stop() {
   p.pods.stop();
   p.recorder.flush(std::chrono::seconds(2));
   p.recorder.stop();
+  if (p.webhook_server) {
+    p.webhook_server->stop(std::chrono::seconds(1));
+    p.namespaces.stop();
+  }
   p.agent_server->stop(std::chrono::seconds(1));
   p.health_server->stop(std::chrono::seconds(1));
   log::logger("operator")->info("operator {} stopped", p.options.identity);
 }
 
 bool Operator::ready() const {
-  return parts_->policies.hasSynced() && parts_->pods.hasSynced();
+  return parts_->policies.hasSynced() && parts_->pods.hasSynced() &&
+         (!parts_->webhook_server || parts_->namespaces.hasSynced());
 }
 
 bool Operator::leading() const {
@@ -376,6 +500,10 @@ uint16_t Operator::healthPort() const {
 
 uint16_t Operator::agentApiPort() const {
   return parts_->agent_server ? parts_->agent_server->port() : 0;
+}
+
+uint16_t Operator::webhookPort() const {
+  return parts_->webhook_server ? parts_->webhook_server->port() : 0;
 }
 
 std::string Operator::agentApiUrl() const {

@@ -19,6 +19,7 @@
 #include "common/core/clock.hpp"
 #include "common/core/result.hpp"
 #include "operator/kube/api.hpp"
+#include "webhooks/mutation/mutate_pod.hpp"
 
 namespace kprof::manager {
 
@@ -44,6 +45,22 @@ struct OperatorOptions {
   std::chrono::seconds resync_period{600};
   // Where store targets without a URL send profiles: the embedded kprof-store's ingest Service.
   std::string embedded_store_url = "http://kprof-store.kprof-system.svc:4040";
+
+  // The mutating admission webhook: POST /mutate-pods, always HTTPS, on its own port.
+  bool webhook_enabled = false;
+  uint16_t webhook_port = 9443;  // 0 picks a free port
+  // Self-managed certificates: a CA and serving certificate for the Service's DNS names in
+  // namespace_name, kept in a Secret; the MutatingWebhookConfiguration's caBundle is patched.
+  std::string webhook_service = "kprof-webhook";
+  std::string webhook_secret = "kprof-webhook-tls";
+  std::string webhook_configuration = "kprof";
+  std::string webhook_cert_dir = "/tmp/kprof-webhook-certs";  // files the TLS server reloads
+  std::chrono::seconds webhook_cert_check_interval{3600};
+  // Provided certificates (cert-manager, a mounted Secret): used as they are, reloaded when the
+  // files change; no generation and no caBundle patching.
+  std::string webhook_certificate_file;
+  std::string webhook_key_file;
+  webhooks::InjectionConfig injection;
 };
 
 // Checks options before anything starts; the message names the bad option.
@@ -67,8 +84,11 @@ class Operator {
   uint16_t healthPort() const;
   uint16_t agentApiPort() const;
   std::string agentApiUrl() const;
+  uint16_t webhookPort() const;  // 0 when the webhook is off
 
  private:
+  Status startWebhook();
+
   struct Parts;
   std::unique_ptr<Parts> parts_;
 };
