@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "common/log/log.hpp"
+#include "tests/fake_apiserver/admission_webhooks.hpp"
 #include "tests/fake_apiserver/discovery.hpp"
 #include "tests/fake_apiserver/patch.hpp"
 #include "tests/fake_apiserver/table.hpp"
@@ -521,6 +522,13 @@ void FakeApiServer::removeToken(std::string_view token) {
   if (it != tokens_.end()) {
     tokens_.erase(it);
   }
+}
+
+void FakeApiServer::setServiceEndpoint(const std::string& ns,
+                                       const std::string& name,
+                                       std::string address) {
+  std::lock_guard lock(mutex_);
+  service_endpoints_[ns + "/" + name] = std::move(address);
 }
 
 void FakeApiServer::setPodAdmission(PodAdmissionHook hook) {
@@ -1088,6 +1096,28 @@ void FakeApiServer::handleResource(const http::Request& request,
           }
           object = std::move(*patched);
         }
+      }
+      auto webhooks = listObjects(kube::resources::kMutatingWebhookConfigurations);
+      if (webhooks && !webhooks->empty()) {
+        json namespace_labels = json::object();
+        if (auto ns_object = getObject(kube::resources::kNamespaces, "", target.ns)) {
+          namespace_labels = ns_object->value("/metadata/labels"_json_pointer, json::object());
+        }
+        json admitted = object;
+        admitted["metadata"]["namespace"] = target.ns;
+        auto admission = callMutatingWebhooks(
+            *webhooks, namespace_labels, target.ns, admitted,
+            [this](const std::string& ns, const std::string& name, int) -> std::optional<std::string> {
+              std::lock_guard lock(mutex_);
+              auto found = service_endpoints_.find(ns + "/" + name);
+              if (found == service_endpoints_.end()) return std::nullopt;
+              return found->second;
+            });
+        if (!admission) {
+          responder.send(statusResponse(admission.error()));
+          return;
+        }
+        object = std::move(admission->object);
       }
     }
     respondStored(store_.create(info, target.ns, std::move(object), write), 201);

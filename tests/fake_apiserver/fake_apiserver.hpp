@@ -133,6 +133,9 @@ class FakeApiServer {
 
   // ---- admission ----
   void setPodAdmission(PodAdmissionHook hook);
+  // Where a Service named by a webhook's clientConfig.service listens ("127.0.0.1:9443"); the
+  // fake server dials it when it calls that webhook (see admission_webhooks.hpp).
+  void setServiceEndpoint(const std::string& ns, const std::string& name, std::string address);
 
   // ---- fault injection ----
   void failNext(Fault fault);
@@ -181,6 +184,7 @@ class FakeApiServer {
   std::map<std::string, UserInfo, std::less<>> tokens_;
   std::vector<Fault> faults_;
   PodAdmissionHook pod_admission_;
+  std::map<std::string, std::string> service_endpoints_;  // "ns/name" → host:port
   std::map<std::string, int64_t> counts_;
   int64_t total_requests_ = 0;
   std::atomic<int64_t> delay_ms_{0};

@@ -485,8 +485,8 @@ json renderTable(const ResourceInfo& info,
                            column("Selector", "string", "The pod selector", 1)});
     cells = [now](const json& object) {
       std::string selector;
-      for (const auto& [key, value] :
-           object.value("/spec/selector"_json_pointer, json::object()).items()) {
+      const json selector_labels = object.value("/spec/selector"_json_pointer, json::object());
+      for (const auto& [key, value] : selector_labels.items()) {
         selector += (selector.empty() ? "" : ",") + key + "=" +
                     (value.is_string() ? value.get<std::string>() : value.dump());
       }
