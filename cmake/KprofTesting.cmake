@@ -1,11 +1,12 @@
-# kprof_test(NAME SOURCES... DEPS... LABELS...) — a GoogleTest binary registered with ctest.
+# kprof_test(NAME SOURCES... DEPS... LABELS... [TIMEOUT s] [LSAN_SUPPRESSIONS file]) — a GoogleTest
+# binary registered with ctest. LSAN_SUPPRESSIONS replaces cmake/lsan.supp for that binary.
 # Labels: unit (pure, fast), integration (real sockets/files/processes), privileged (needs root or
 # CAP_BPF/CAP_PERFMON; skips with a message otherwise), e2e (real peers such as Prometheus).
 include(GoogleTest)
 enable_testing()
 
 function(kprof_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;LSAN_SUPPRESSIONS" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT KPROF_TESTS)
     return()
   endif()
@@ -24,13 +25,17 @@ function(kprof_test name)
   if("privileged" IN_LIST ARG_LABELS OR "e2e" IN_LIST ARG_LABELS)
     set(serial TRUE)
   endif()
+  if(NOT ARG_LSAN_SUPPRESSIONS)
+    set(ARG_LSAN_SUPPRESSIONS ${PROJECT_SOURCE_DIR}/cmake/lsan.supp)
+  endif()
+  set(environment "LSAN_OPTIONS=suppressions=${ARG_LSAN_SUPPRESSIONS}")
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} RUN_SERIAL ${serial}
     # A test that calls GTEST_SKIP must not count as passed: ctest reports it as skipped.
                SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]"
     # Third-party leaks at exit that are not ours (see the file); harmless without sanitizers.
-               ENVIRONMENT "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/cmake/lsan.supp")
+               ENVIRONMENT "${environment}")
 endfunction()
 
 # kprof_fuzz_target(NAME SOURCES... DEPS... [SEEDS dir]) — a libFuzzer binary, built only with

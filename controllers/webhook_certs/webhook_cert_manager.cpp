@@ -36,8 +36,15 @@ json secretData(const WebhookTls& tls) {
           {"tls.key", base64Encode(tls.tls_key)}};
 }
 
+std::string readFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 // Writes through a temporary file and a rename, so the server's reload never reads half a file.
+// Unchanged content is left alone.
 Status writeFileAtomically(const fs::path& path, const std::string& content) {
+  if (fs::exists(path) && readFile(path) == content) return ok();
   const fs::path temporary = path.string() + ".tmp";
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);

@@ -1,6 +1,7 @@
 #include "tests/fake_apiserver/fake_apiserver.hpp"
 
 #include <algorithm>
+#include <future>
 #include <array>
 #include <charconv>
 
@@ -281,7 +282,21 @@ Status FakeApiServer::start() {
     server_->routeAsync(
         method,
         "/",
-        [this](http::Request request, http::Responder responder) {
+        [this, method](http::Request request, http::Responder responder) {
+          // A pod creation may call admission webhooks, i.e. wait on another HTTP server. It
+          // runs on a thread of its own: blocking one of the HTTP library's pool threads on a
+          // request that same library must complete stalls it for seconds.
+          if (std::string_view(method) == "POST" && request.path.ends_with("/pods")) {
+            std::lock_guard lock(offloaded_mutex_);
+            ++offloaded_;
+            std::thread([this, request = std::move(request), responder]() mutable {
+              handle(std::move(request), std::move(responder));
+              std::lock_guard lock(offloaded_mutex_);
+              --offloaded_;
+              offloaded_done_.notify_all();
+            }).detach();
+            return;
+          }
           handle(std::move(request), std::move(responder));
         },
         http::PathMatch::Prefix);
@@ -308,6 +323,9 @@ void FakeApiServer::stop() {
   }
   store_.closeWatches();
   server_->stop(std::chrono::seconds(1));
+  // Offloaded pod creations answer 503 once the server stopped; wait until none still runs.
+  std::unique_lock lock(offloaded_mutex_);
+  offloaded_done_.wait(lock, [this] { return offloaded_ == 0; });
 }
 
 void FakeApiServer::tickLoop() {
@@ -1107,7 +1125,8 @@ void FakeApiServer::handleResource(const http::Request& request,
         admitted["metadata"]["namespace"] = target.ns;
         auto admission = callMutatingWebhooks(
             *webhooks, namespace_labels, target.ns, admitted,
-            [this](const std::string& ns, const std::string& name, int) -> std::optional<std::string> {
+            [this](const std::string& ns, const std::string& name,
+                   int) -> std::optional<std::string> {
               std::lock_guard lock(mutex_);
               auto found = service_endpoints_.find(ns + "/" + name);
               if (found == service_endpoints_.end()) return std::nullopt;
@@ -1116,6 +1135,12 @@ void FakeApiServer::handleResource(const http::Request& request,
         if (!admission) {
           responder.send(statusResponse(admission.error()));
           return;
+        }
+        for (const auto& call : admission->calls) {
+          if (call.ignored_failure) {
+            fakeLog()->warn("webhook {} failed, ignored (failurePolicy Ignore): {}", call.webhook,
+                            call.error);
+          }
         }
         object = std::move(admission->object);
       }

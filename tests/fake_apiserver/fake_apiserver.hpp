@@ -185,6 +185,10 @@ class FakeApiServer {
   std::vector<Fault> faults_;
   PodAdmissionHook pod_admission_;
   std::map<std::string, std::string> service_endpoints_;  // "ns/name" → host:port
+  // Pod creations handled on threads of their own (they may call webhooks); stop() waits for them.
+  std::mutex offloaded_mutex_;
+  std::condition_variable offloaded_done_;
+  int offloaded_ = 0;
   std::map<std::string, int64_t> counts_;
   int64_t total_requests_ = 0;
   std::atomic<int64_t> delay_ms_{0};
