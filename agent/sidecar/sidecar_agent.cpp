@@ -260,7 +260,7 @@ Status SidecarAgent::run(std::stop_token stop, std::chrono::milliseconds flush) 
     }
   }
   if (capture_) {
-    finishCapture(true);
+    finishCapture("stopped early: the agent is shutting down");
   }
   engine_->stop();
   for (auto& exporter : exporters_) {
@@ -321,7 +321,7 @@ void SidecarAgent::runSnapshots(std::chrono::system_clock::time_point& window_st
     // Every regular profile keeps one sampling rate: the interval ends where the rate changes.
     endInterval(window_start);
     if (step.kind == snapshot::SnapshotStep::Kind::Stop) {
-      finishCapture(step.early);
+      finishCapture(step.early ? "stopped early: the command was withdrawn" : "");
     } else {
       startCapture(std::move(step.command));
     }
@@ -389,7 +389,7 @@ void SidecarAgent::startCapture(kprof::snapshot::SnapshotCommand command) {
   capture_ = std::move(capture);
 }
 
-void SidecarAgent::finishCapture(bool early) {
+void SidecarAgent::finishCapture(const std::string& stopped_early) {
   auto log = log::logger("agent");
   Capture capture = std::move(*capture_);
   capture_.reset();
@@ -399,8 +399,8 @@ void SidecarAgent::finishCapture(bool early) {
   auto outcomes = submitProfiles(capture.stacks.take(), capture.types, labels, capture.started,
                                  until, options_.frequency_hz);
   std::string message = capture.notes;
-  if (early) {
-    message += std::string(message.empty() ? "" : "; ") + "stopped early: the command was withdrawn";
+  if (!stopped_early.empty()) {
+    message += std::string(message.empty() ? "" : "; ") + stopped_early;
   }
   if (outcomes && !capture.before.stacks.empty()) {
     // The seconds before the command, as a profile of their own: their rate was the regular one.

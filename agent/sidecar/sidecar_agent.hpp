@@ -142,7 +142,9 @@ class SidecarAgent {
   // Takes up new snapshot commands and starts or stops captures; run()'s thread only.
   void runSnapshots(std::chrono::system_clock::time_point& window_start);
   void startCapture(kprof::snapshot::SnapshotCommand command);
-  void finishCapture(bool early);
+  // Uploads the capture and restores the regular sampling; `stopped_early` says why it ended
+  // before its duration (empty when it did not).
+  void finishCapture(const std::string& stopped_early);
   // Replaces the running engine with a started one, keeping its counters.
   void swapEngine(std::unique_ptr<SamplingEngine> next);
   // Applies a pending update between cycles; run()'s thread only.
