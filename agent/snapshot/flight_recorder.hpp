@@ -15,7 +15,7 @@ namespace kprof::agent::snapshot {
 
 struct FlightRecorderLimits {
   std::chrono::seconds max_window{60};  // the most any command may ask for
-  std::size_t max_stacks = 100'000;     // distinct stacks over all buckets (memory cap)
+  std::size_t max_bytes = 16 << 20;     // memory of the kept stacks (bytesOf), all buckets
 };
 
 // What the recorder holds for a time range, merged into one set of stacks.
@@ -36,7 +36,7 @@ class FlightRecorder {
   std::chrono::seconds window() const { return window_; }
 
   // One drain's stacks, sampled at `frequency_hz` over [from, until). Evicts buckets that ended
-  // more than window() before `until`, then the oldest while over max_stacks.
+  // more than window() before `until`, then the oldest while over max_bytes.
   void add(std::chrono::system_clock::time_point from,
            std::chrono::system_clock::time_point until,
            uint32_t frequency_hz,
@@ -47,6 +47,9 @@ class FlightRecorder {
 
   std::size_t buckets() const { return buckets_.size(); }
   std::size_t stacks() const { return stack_count_; }
+  std::size_t bytes() const { return bytes_; }
+  // The memory one recorded stack takes, as counted against max_bytes.
+  static std::size_t bytesOf(const RawStack& stack);
   uint64_t evictedForMemory() const { return evicted_for_memory_; }
 
  private:
@@ -55,6 +58,7 @@ class FlightRecorder {
     std::chrono::system_clock::time_point until;
     uint32_t frequency_hz = 0;
     std::vector<RawStack> stacks;
+    std::size_t bytes = 0;
   };
   void dropOldest();
 
@@ -62,6 +66,7 @@ class FlightRecorder {
   std::chrono::seconds window_{10};
   std::deque<Bucket> buckets_;
   std::size_t stack_count_ = 0;
+  std::size_t bytes_ = 0;
   uint64_t evicted_for_memory_ = 0;
 };
 

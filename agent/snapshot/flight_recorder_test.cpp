@@ -54,10 +54,12 @@ TEST(FlightRecorder, BucketsOfDifferentRatesKeepTheirTime) {
 }
 
 TEST(FlightRecorder, MemoryCapEvictsTheOldest) {
-  FlightRecorder recorder(FlightRecorderLimits{.max_window = seconds(60), .max_stacks = 5});
+  const std::size_t five_stacks = 5 * FlightRecorder::bytesOf(stack(0x1000, 1));
+  FlightRecorder recorder(FlightRecorderLimits{.max_window = seconds(60), .max_bytes = five_stacks});
   recorder.setWindow(seconds(60));
   fill(recorder, 0, 9);  // two stacks a second
-  EXPECT_LE(recorder.stacks(), 5u);
+  EXPECT_LE(recorder.bytes(), five_stacks);
+  EXPECT_EQ(recorder.stacks(), 4u);
   EXPECT_EQ(recorder.buckets(), 2u);
   EXPECT_EQ(recorder.evictedForMemory(), 8u);
   EXPECT_EQ(recorder.window(kStart).from, kStart + seconds(8));
