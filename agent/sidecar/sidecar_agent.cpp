@@ -238,16 +238,23 @@ Status SidecarAgent::run(std::stop_token stop, std::chrono::milliseconds flush) 
   started_ = clock_.now();
   auto window_start = clock_.wallNow();
   last_drain_ = window_start;
+  auto next_drain = clock_.now() + std::chrono::seconds(1);
   while (!stop.stop_requested()) {
-    // Sleep the interval in short steps so a stop request is answered within a second. Each
-    // step drains the engine into the flight recorder. A new configuration ends the interval
+    // Sleep the interval in short steps so a stop request is answered within a second. Every
+    // second the engine is drained into the flight recorder. A new configuration ends the interval
     // early: what was sampled so far is sent with the settings it was sampled under, and the
     // new settings apply within a second, not an interval.
+    // Steps are a quarter second so snapshot commands start promptly; draining stays once a
+    // second (each drain walks the engine's maps).
     const auto due = clock_.now() + options_.upload_interval;
     while (!stop.stop_requested() && clock_.now() < due && !wakeNeeded()) {
-      clock_.sleepFor(std::min<Clock::Duration>(due - clock_.now(), std::chrono::seconds(1)));
-      if (auto drained = drainEngine(); !drained) {
-        log->debug("{}", drained.error().toString());
+      clock_.sleepFor(std::min<Clock::Duration>(
+          {due - clock_.now(), next_drain - clock_.now(), std::chrono::milliseconds(250)}));
+      if (clock_.now() >= next_drain) {
+        if (auto drained = drainEngine(); !drained) {
+          log->debug("{}", drained.error().toString());
+        }
+        next_drain = clock_.now() + std::chrono::seconds(1);
       }
       runSnapshots(window_start);
     }
