@@ -1,6 +1,7 @@
 #include "agent/cli/agent_command.hpp"
 
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "common/http/server.hpp"
 #include "common/log/log.hpp"
 #include "common/metrics/metrics.hpp"
+#include "common/snapshot/snapshot_wire.hpp"
 
 namespace kprof::agent {
 namespace {
@@ -120,6 +122,19 @@ SamplerConfig samplerConfigFor(const AgentConfig& config,
   return sampler;
 }
 
+// Makes engines for `config` at the rate and types a SidecarOptions asks for.
+EngineFactory engineFactoryFor(const AgentConfig& config, const TargetSelector& targets) {
+  return [config, targets](const SidecarOptions& options) -> Result<std::unique_ptr<SamplingEngine>> {
+    EngineSelection selection = selectEngine(
+        samplerConfigFor(config, targets, options.frequency_hz, options.profile_types));
+    if (!selection.engine) {
+      return fail(ErrorCode::Unavailable, selection.reason);
+    }
+    log::logger("agent")->info("engine {}", selection.reason);
+    return std::move(selection.engine);
+  };
+}
+
 SidecarOptions sidecarOptionsFor(const AgentConfig& config) {
   SidecarOptions options;
   options.service_name = config.service_name.empty() ? "unknown" : config.service_name;
@@ -144,8 +159,8 @@ bool sameDestinations(const AgentConfig& a,
                     same);
 }
 
-// Turns each config from the operator into a SidecarUpdate. Runs on the poller's thread only
-// (its handler and its status source), so it needs no lock of its own.
+// Turns each config from the operator into a SidecarUpdate and its snapshot commands. apply()
+// runs on the poller's thread; status() also on its reporting thread, hence mutex_.
 class RemoteConfigApplier {
  public:
   RemoteConfigApplier(AgentConfig base, TargetSelector targets, SidecarAgent& agent, Clock& clock)
@@ -157,6 +172,20 @@ class RemoteConfigApplier {
 
   Status apply(const ConfigUpdate& update) {
     auto log = log::logger("agent");
+    // Snapshot commands are taken up on their own: a malformed list is reported and the
+    // previous list stays in force, and the rest of the config still applies (and the other
+    // way round), so an alert's capture does not depend on an unrelated setting.
+    auto commands = kprof::snapshot::readSnapshotCommands(update.config);
+    {
+      std::lock_guard lock(mutex_);
+      snapshot_error_ = commands ? "" : "snapshots: " + commands.error().message;
+    }
+    if (commands) {
+      agent_.setSnapshotCommands(std::move(*commands));
+    } else {
+      log->error("operator config {}: snapshot commands not applied: {}", update.version,
+                 commands.error().message);
+    }
     auto mapped = applyRemoteConfig(base_, update.config);
     if (!mapped) {
       log->error("operator config {} not applied: {}", update.version, mapped.error().message);
@@ -164,16 +193,7 @@ class RemoteConfigApplier {
     }
     SidecarUpdate next;
     next.options = sidecarOptionsFor(mapped->config);
-    next.make_engine = [config = mapped->config, targets = targets_](const SidecarOptions& options)
-        -> Result<std::unique_ptr<SamplingEngine>> {
-      EngineSelection selection = selectEngine(
-          samplerConfigFor(config, targets, options.frequency_hz, options.profile_types));
-      if (!selection.engine) {
-        return fail(ErrorCode::Unavailable, selection.reason);
-      }
-      log::logger("agent")->info("engine {}", selection.reason);
-      return std::move(selection.engine);
-    };
+    next.make_engine = engineFactoryFor(mapped->config, targets_);
     if (!sameDestinations(mapped->config, mapped->credentials, current_, current_credentials_)) {
       auto exporters = makeExporters(mapped->config, mapped->credentials, clock_);
       if (!exporters) {
@@ -192,6 +212,7 @@ class RemoteConfigApplier {
     }
     current_ = mapped->config;
     current_credentials_ = mapped->credentials;
+    std::lock_guard lock(mutex_);
     notes_ = mapped->notes;
     policy_ = mapped->policy;
     return ok();
@@ -220,8 +241,14 @@ class RemoteConfigApplier {
         {"uploads", uploads},
         {"uploadErrors", upload_errors},
         {"drops", drops},
-        {"notes", notes_},
     };
+    nlohmann::json snapshots = nlohmann::json::array();
+    for (const auto& report : agent_.snapshotReports()) {
+      snapshots.push_back(kprof::snapshot::toJson(report));
+    }
+    status["snapshots"] = std::move(snapshots);
+    std::lock_guard lock(mutex_);
+    status["notes"] = notes_;
     if (sidecar.last_success != Clock::SteadyTime{}) {
       status["secondsSinceLastCycle"] =
           std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - sidecar.last_success)
@@ -231,7 +258,10 @@ class RemoteConfigApplier {
       status["policy"] = policy_;
     }
     if (!sidecar.last_reconfigure_error.empty()) {
-      status["errors"] = {sidecar.last_reconfigure_error};
+      status["errors"].push_back(sidecar.last_reconfigure_error);
+    }
+    if (!snapshot_error_.empty()) {
+      status["errors"].push_back(snapshot_error_);
     }
     return status;
   }
@@ -243,8 +273,10 @@ class RemoteConfigApplier {
   Clock& clock_;
   AgentConfig current_;  // the destinations last handed to the agent
   std::vector<TargetCredentials> current_credentials_;
+  mutable std::mutex mutex_;  // guards notes_, policy_ and snapshot_error_
   std::vector<std::string> notes_;
   std::string policy_;
+  std::string snapshot_error_;  // why the last config's snapshot list was refused
 };
 
 }  // namespace
@@ -351,6 +383,7 @@ int runAgent(const AgentFlags& flags) {
                      std::make_unique<Symbolizer>(),
                      std::move(*exporters),
                      clock);
+  agent.setEngineFactory(engineFactoryFor(config, *targets));
 
   metrics::MetricsRegistry registry;
   auto agent_metrics = agent.metrics();
@@ -392,6 +425,8 @@ int runAgent(const AgentFlags& flags) {
         clock,
         [&applier](const ConfigUpdate& update) { return applier->apply(update); },
         [&applier] { return applier->status(); });
+    // A capture that starts or ends is reported at once, not with the next periodic report.
+    agent.onSnapshotChange([&poller] { poller->requestReport(); });
     poller_thread = std::jthread([&poller](std::stop_token stop) { poller->run(stop); });
   }
 

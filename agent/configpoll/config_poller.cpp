@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <thread>
 
 #include "common/log/log.hpp"
 
@@ -90,8 +91,8 @@ ConfigPoller::ConfigPoller(ConfigPollerOptions options,
       status_(std::move(status)),
       backoff_(options_.backoff) {}
 
-Result<http::Client*> ConfigPoller::client() {
-  if (!client_) {
+Result<http::Client*> ConfigPoller::client(std::unique_ptr<http::Client>& slot) {
+  if (!slot) {
     http::ClientOptions options;
     options.base_url = options_.operator_url;
     options.tls.ca_file = options_.ca_file;
@@ -100,9 +101,9 @@ Result<http::Client*> ConfigPoller::client() {
     if (!created) {
       return created.error().wrap("operator client");
     }
-    client_ = std::move(*created);
+    slot = std::move(*created);
   }
-  return client_.get();
+  return slot.get();
 }
 
 Result<std::string> ConfigPoller::readToken() const {
@@ -125,7 +126,7 @@ Result<bool> ConfigPoller::pollOnce(std::stop_token stop) {
   if (!token) {
     return token.error();
   }
-  auto client = this->client();
+  auto client = this->client(client_);
   if (!client) {
     return client.error();
   }
@@ -201,11 +202,12 @@ nlohmann::json ConfigPoller::reportBody() const {
 }
 
 Status ConfigPoller::report() {
+  std::lock_guard report_lock(report_mutex_);
   auto token = readToken();
   if (!token) {
     return token.error();
   }
-  auto client = this->client();
+  auto client = this->client(report_client_);
   if (!client) {
     return client.error();
   }
@@ -217,7 +219,7 @@ Status ConfigPoller::report() {
   request.body = reportBody().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   auto response = (*client)->send(request, kReportTimeout);
   if (!response) {
-    client_.reset();
+    report_client_.reset();
     return response.error().wrap("report");
   }
   if (response->status < 200 || response->status >= 300) {
@@ -241,9 +243,35 @@ void ConfigPoller::failed(const Error& error) {
   stats_.last_error = error.toString();
 }
 
+void ConfigPoller::requestReport() {
+  {
+    std::lock_guard lock(request_mutex_);
+    report_wanted_ = true;
+  }
+  report_requested_.notify_one();
+}
+
+void ConfigPoller::postRequestedReports(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(request_mutex_);
+      if (!report_requested_.wait(lock, stop, [this] { return report_wanted_; })) {
+        return;
+      }
+      report_wanted_ = false;
+    }
+    if (auto reported = report(); !reported) {
+      log::logger("agent")->debug("{}", reported.error().toString());
+    }
+  }
+}
+
 void ConfigPoller::run(std::stop_token stop) {
   auto log = log::logger("agent");
   log->info("polling {} for this pod's config", options_.operator_url);
+  std::jthread reporter([this](std::stop_token reporter_stop) {
+    postRequestedReports(reporter_stop);
+  });
   bool report_due = true;
   auto next_report = clock_.now();
   while (!stop.stop_requested()) {

@@ -94,15 +94,22 @@ class ConfigPoller {
   // One long poll: true when a new config was handed to the handler, false for an unchanged
   // or pending answer (or a stop). Errors carry the server's Retry-After, if any.
   Result<bool> pollOnce(std::stop_token stop = {});
-  // Posts one report now.
+  // Posts one report now. Reports have an HTTP client of their own, so report() may run while
+  // a poll waits.
   Status report();
-  // run(), pollOnce() and report() use one HTTP client: call them from one thread at a time.
-  // stats() may be called from any thread.
+  // Thread-safe: while run() runs, posts a report as soon as possible without waiting for the
+  // poll in flight (a snapshot capture started or ended). Requests made while one is being
+  // posted are folded into one more report.
+  void requestReport();
+  // run() and pollOnce() share one HTTP client: call them from one thread at a time. stats(),
+  // report() and requestReport() may be called from any thread.
 
   PollerStats stats() const;
 
  private:
-  Result<http::Client*> client();
+  Result<http::Client*> client(std::unique_ptr<http::Client>& slot);
+  // run()'s second thread: posts the reports requestReport() asks for.
+  void postRequestedReports(std::stop_token stop);
   Result<std::string> readToken() const;
   nlohmann::json reportBody() const;
   void failed(const Error& error);
@@ -113,6 +120,11 @@ class ConfigPoller {
   StatusSource status_;
   Backoff backoff_;
   std::unique_ptr<http::Client> client_;  // only the run()/pollOnce() thread touches it
+  std::mutex report_mutex_;               // one report at a time
+  std::unique_ptr<http::Client> report_client_;
+  std::mutex request_mutex_;
+  std::condition_variable_any report_requested_;
+  bool report_wanted_ = false;
   mutable std::mutex mutex_;
   PollerStats stats_;
   std::string config_error_;  // why the last config was not applied

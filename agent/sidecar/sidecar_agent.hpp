@@ -19,6 +19,9 @@
 #include "agent/export/exporter.hpp"
 #include "agent/pipeline/profile_assembler.hpp"
 #include "agent/sampler/sampling_engine.hpp"
+#include "agent/sampler/stack_aggregator.hpp"
+#include "agent/snapshot/flight_recorder.hpp"
+#include "agent/snapshot/snapshot_tracker.hpp"
 #include "agent/symbolizer/symbolizer.hpp"
 #include "common/core/clock.hpp"
 
@@ -84,6 +87,17 @@ class SidecarAgent {
   // send what they hold.
   void reconfigure(SidecarUpdate update);
 
+  // Engines for snapshot captures (a raised rate) before any update brought a factory.
+  void setEngineFactory(EngineFactory make_engine);
+
+  // Thread-safe. The snapshot commands of the config now in force (docs/agent-snapshots.md):
+  // run() takes them up within a second, starts each new id at once and stops a capture whose
+  // command left the list. `on_change` (set before run()) is called from run()'s thread when a
+  // capture starts or ends, so the caller can report at once.
+  void setSnapshotCommands(std::vector<kprof::snapshot::SnapshotCommand> commands);
+  void onSnapshotChange(std::function<void()> on_change);
+  std::vector<kprof::snapshot::SnapshotReport> snapshotReports() const;
+
   SidecarStats stats() const;
   // The running engine's name ("ebpf", "perf_event").
   std::string engineName() const;
@@ -98,7 +112,41 @@ class SidecarAgent {
   std::shared_ptr<prometheus::Collectable> metrics() const;
 
  private:
+  // A capture in progress: the samples of its window, and what to restore afterwards.
+  struct Capture {
+    kprof::snapshot::SnapshotCommand command;
+    std::vector<std::string> types;  // requested and sampled by this engine
+    std::chrono::system_clock::time_point started;
+    StackAggregator stacks;
+    snapshot::RecordedWindow before;
+    SidecarOptions restore;  // the regular frequency and types
+    std::string notes;       // what could not be done as asked
+    bool engine_swapped = false;
+  };
+
   bool updatePending() const;
+  // True when run() has to wake: an update it may apply now, or new snapshot commands.
+  bool wakeNeeded() const;
+  // Drains the engine into the interval's stacks, the flight recorder and the capture.
+  Status drainEngine();
+  // Builds one profile per type from `stacks` and hands each to every exporter.
+  Result<std::vector<kprof::snapshot::ProfileOutcome>> submitProfiles(
+      const std::vector<RawStack>& stacks,
+      const std::vector<std::string>& types,
+      const std::map<std::string, std::string>& labels,
+      std::chrono::system_clock::time_point from,
+      std::chrono::system_clock::time_point until,
+      uint32_t frequency_hz);
+  // Ends the interval in progress (so every regular profile has one sampling rate).
+  void endInterval(std::chrono::system_clock::time_point& window_start);
+  // Takes up new snapshot commands and starts or stops captures; run()'s thread only.
+  void runSnapshots(std::chrono::system_clock::time_point& window_start);
+  void startCapture(kprof::snapshot::SnapshotCommand command);
+  // Uploads the capture and restores the regular sampling; `stopped_early` says why it ended
+  // before its duration (empty when it did not).
+  void finishCapture(const std::string& stopped_early);
+  // Replaces the running engine with a started one, keeping its counters.
+  void swapEngine(std::unique_ptr<SamplingEngine> next);
   // Applies a pending update between cycles; run()'s thread only.
   void applyPendingUpdate(std::chrono::milliseconds flush);
 
@@ -113,6 +161,16 @@ class SidecarAgent {
   SidecarStats stats_;
   SamplerStats retired_sampler_stats_;  // of engines replaced by reconfigure()
   std::optional<SidecarUpdate> pending_;
+  EngineFactory make_engine_;  // the latest factory (setEngineFactory or an update's)
+
+  // Snapshots. pending_commands_ and tracker_ under mutex_; the rest run()'s thread only.
+  std::optional<std::vector<kprof::snapshot::SnapshotCommand>> pending_commands_;
+  snapshot::SnapshotTracker tracker_;
+  std::function<void()> on_snapshot_change_;
+  snapshot::FlightRecorder recorder_;
+  std::optional<Capture> capture_;
+  StackAggregator interval_;  // drained since the interval began
+  std::chrono::system_clock::time_point last_drain_{};
 };
 
 }  // namespace kprof::agent

@@ -33,6 +33,7 @@ __attribute__((noinline)) void sampledFunction() {
 struct EngineLog {
   std::atomic<int> started{0};
   std::atomic<int> stopped{0};
+  std::atomic<uint64_t> drains{0};
 };
 
 // Hands out one stack per drain and says at which frequency it was made.
@@ -49,6 +50,7 @@ class FakeEngine final : public SamplingEngine {
   void stop() override { ++log_->stopped; }
   Result<std::vector<RawStack>> drain() override {
     ++drains_;
+    ++log_->drains;
     RawStack stack;
     stack.pid = static_cast<uint32_t>(::getpid());
     stack.user_ips = {reinterpret_cast<uint64_t>(&sampledFunction) + 1};
@@ -181,8 +183,10 @@ TEST_F(SidecarReconfigureTest, ANewConfigTakesEffectAtTheNextCycle) {
   const SidecarStats stats = agent_->stats();
   EXPECT_EQ(stats.reconfigurations, 1u);
   EXPECT_EQ(stats.failed_reconfigurations, 0u);
-  // Counters carry on across the engine change.
-  EXPECT_EQ(agent_->samplerStats().drains, 2u);
+  // Counters carry on across the engine change (the agent drains every second, for its flight
+  // recorder, so the count is that of both engines' drains).
+  EXPECT_EQ(agent_->samplerStats().drains, first_engine_->drains + second_engine->drains);
+  EXPECT_GT(second_engine->drains, 0u);
 }
 
 TEST_F(SidecarReconfigureTest, AnUpdateEndsTheIntervalInProgressWithinASecond) {
@@ -229,6 +233,97 @@ TEST_F(SidecarReconfigureTest, ANewerPendingUpdateKeepsTheExportersOfTheOneItRep
   // Same sampling: no engine change was needed, none was made.
   EXPECT_EQ(first_engine_->stopped, 0);
   EXPECT_EQ(agent_->stats().failed_reconfigurations, 0u);
+}
+
+}  // namespace
+}  // namespace kprof::agent
+
+namespace kprof::agent {
+namespace {
+
+// Lets one second pass and waits until the agent drained and sleeps again.
+void passSecond(FakeClock& clock, const std::atomic<uint64_t>& drains) {
+  const uint64_t before = drains;
+  clock.advance(1s);
+  ASSERT_TRUE(eventually([&] { return drains > before; }));
+  clock.waitForSleepers(1);
+}
+
+std::optional<kprof::snapshot::SnapshotReport> reportOf(const SidecarAgent& agent,
+                                                        const std::string& id) {
+  for (const auto& report : agent.snapshotReports()) {
+    if (report.id == id) return report;
+  }
+  return std::nullopt;
+}
+
+TEST_F(SidecarReconfigureTest, ASnapshotRaisesTheRateUploadsLabeledProfilesAndRestores) {
+  auto snapshot_engines = std::make_shared<EngineLog>();
+  agent_->setEngineFactory(factory(snapshot_engines));
+  std::atomic<int> changes{0};
+  agent_->onSnapshotChange([&] { ++changes; });
+  for (int i = 0; i < 3; ++i) passSecond(clock_, first_engine_->drains);  // the flight recorder
+
+  kprof::snapshot::SnapshotCommand command;
+  command.id = "shop.latency-1";
+  command.types = {"cpu", "lock"};
+  command.rate_hz = 1000;
+  command.duration_seconds = 3;
+  agent_->setSnapshotCommands({command});
+  passSecond(clock_, first_engine_->drains);
+  ASSERT_TRUE(eventually([&] { return snapshot_engines->started == 1; }));
+  auto capturing = reportOf(*agent_, command.id);
+  ASSERT_TRUE(capturing);
+  EXPECT_EQ(capturing->phase, kprof::snapshot::Phase::Capturing);
+  EXPECT_GT(capturing->started_at_ms, 0);
+  EXPECT_NE(capturing->message.find("lock"), std::string::npos) << capturing->message;
+
+  // The same command again (a re-delivered config) does not start a second capture.
+  agent_->setSnapshotCommands({command});
+  for (int i = 0; i < 4; ++i) passSecond(clock_, snapshot_engines->drains);
+  ASSERT_TRUE(eventually([&] {
+    auto report = reportOf(*agent_, command.id);
+    return report && report->phase == kprof::snapshot::Phase::Completed;
+  }));
+  EXPECT_EQ(changes, 2);
+  // Back at the regular rate: a second engine from the factory, at 100 Hz.
+  EXPECT_EQ(snapshot_engines->started, 2);
+  passInterval();
+  const auto uploads = first_exports_->snapshot();
+  std::vector<Upload> capture, before;
+  for (const auto& upload : uploads) {
+    if (!upload.series_labels.contains("snapshot_id")) continue;
+    EXPECT_EQ(upload.series_labels.at("snapshot_id"), command.id);
+    (upload.series_labels.contains("snapshot_part") ? before : capture).push_back(upload);
+  }
+  ASSERT_EQ(capture.size(), 1u);
+  EXPECT_EQ(capture[0].sample_rate_hz, 1000u);
+  EXPECT_EQ(capture[0].profile_type, "cpu");
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before[0].series_labels.at("snapshot_part"), "before");
+  EXPECT_EQ(before[0].sample_rate_hz, 100u);
+  EXPECT_EQ(uploads.back().sample_rate_hz, 100u);  // the regular series after the capture
+  auto done = reportOf(*agent_, command.id);
+  ASSERT_EQ(done->profiles.size(), 1u);
+  EXPECT_GT(done->profiles[0].samples, 0);
+  EXPECT_GT(done->profiles[0].bytes, 0);
+}
+
+TEST_F(SidecarReconfigureTest, AWithdrawnSnapshotStopsEarly) {
+  agent_->setEngineFactory(factory(std::make_shared<EngineLog>()));
+  kprof::snapshot::SnapshotCommand command;
+  command.id = "s2";
+  command.duration_seconds = 60;
+  agent_->setSnapshotCommands({command});
+  passSecond(clock_, first_engine_->drains);
+  ASSERT_TRUE(eventually([&] { return reportOf(*agent_, "s2").has_value(); }));
+  agent_->setSnapshotCommands({});
+  clock_.advance(1s);
+  ASSERT_TRUE(eventually([&] {
+    auto report = reportOf(*agent_, "s2");
+    return report && report->phase == kprof::snapshot::Phase::Completed;
+  }));
+  EXPECT_NE(reportOf(*agent_, "s2")->message.find("stopped early"), std::string::npos);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "agent/testing/child_process.hpp"
 #include "common/http/client.hpp"
 #include "common/http/ports.hpp"
 #include "common/http/server.hpp"
@@ -21,27 +23,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    // Under ASan, freed memory sits in a quarantine and RSS would measure that, not the agent.
-    ::setenv(
-        "ASAN_OPTIONS", "quarantine_size_mb=0:thread_local_quarantine_size_kb=0:detect_leaks=0", 1);
-    FILE* log = std::fopen(log_path.c_str(), "w");
-    if (log != nullptr) {
-      ::dup2(fileno(log), STDOUT_FILENO);
-      ::dup2(fileno(log), STDERR_FILENO);
-    }
-    std::vector<char*> args;
-    for (const auto& arg : argv) {
-      args.push_back(const_cast<char*>(arg.c_str()));
-    }
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  return pid;
-}
+// Under ASan, freed memory sits in a quarantine and RSS would measure that, not the agent.
+const std::map<std::string, std::string> kAgentEnvironment = {
+    {"ASAN_OPTIONS", "quarantine_size_mb=0:thread_local_quarantine_size_kb=0:detect_leaks=0"}};
 
 double rssBytes(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -79,8 +63,8 @@ TEST(AgentIngestOutage, MemoryStaysBoundedWhileTheTargetIsDownAndUploadsResume) 
   const std::string config = ::testing::TempDir() + "kprof-agent-outage.yaml";
   std::ofstream(config) << "queue_max_items: 16\nupload_timeout_seconds: 2\n";
 
-  const pid_t workload = spawn({KPROF_DEMO, "240"}, "/dev/null");
-  const pid_t agent = spawn({KPROF_BIN,
+  const pid_t workload = kprof::testing::spawnChild({KPROF_DEMO, "240"}, "/dev/null");
+  const pid_t agent = kprof::testing::spawnChild({KPROF_BIN,
                              "agent",
                              "--config",
                              config,
@@ -94,7 +78,8 @@ TEST(AgentIngestOutage, MemoryStaysBoundedWhileTheTargetIsDownAndUploadsResume) 
                              "http://127.0.0.1:" + std::to_string(*ingest_port),
                              "--listen-port",
                              std::to_string(*metrics_port)},
-                            log);
+                            log,
+                            kAgentEnvironment);
   auto client = kprof::http::Client::create(
       {.base_url = "http://127.0.0.1:" + std::to_string(*metrics_port)});
   ASSERT_TRUE(client);
