@@ -50,7 +50,9 @@ AdmissionAnswer review(std::string_view body,
   const json document = json::parse(body, nullptr, false);
   if (document.is_discarded()) return failOpen("", "the request body is not JSON");
   if (!document.is_object()) return failOpen("", "the request body is not a JSON object");
-  const json request = document.value("request", json());
+  static const json kNone;
+  auto found_request = document.find("request");
+  const json& request = found_request != document.end() ? *found_request : kNone;
   uid = stringAt(request, "uid");
   if (stringAt(document, "kind") != "AdmissionReview" ||
       stringAt(document, "apiVersion") != "admission.k8s.io/v1") {
@@ -60,16 +62,16 @@ AdmissionAnswer review(std::string_view body,
 
   AdmissionAnswer answer;
   const std::string operation = stringAt(request, "operation");
-  const std::string kind = stringAt(request.value("kind", json()), "kind");
+  const std::string kind = request.contains("kind") ? stringAt(request["kind"], "kind") : "";
   if (operation != "CREATE" || kind != "Pod") {
     answer.reason = "not a pod creation (" + operation + " " + kind + ")";
     answer.body = reviewResponse(uid, nullptr, {}).dump();
     return answer;
   }
-  const json pod = request.value("object", json());
+  const json& pod = request.contains("object") ? request["object"] : kNone;
   std::string namespace_name = stringAt(request, "namespace");
-  if (namespace_name.empty() && pod.is_object()) {
-    namespace_name = stringAt(pod.value("metadata", json()), "namespace");
+  if (namespace_name.empty() && pod.is_object() && pod.contains("metadata")) {
+    namespace_name = stringAt(pod["metadata"], "namespace");
   }
   if (namespace_name.empty()) return failOpen(uid, "the request names no namespace");
 

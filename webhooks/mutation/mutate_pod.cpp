@@ -29,19 +29,24 @@ constexpr std::string_view kTokenDir = "/var/run/secrets/kprof";
 constexpr std::string_view kTmpVolume = "kprof-tmp";
 constexpr int kAgentUser = 65532;  // the conventional "nonroot" user of distroless images
 
+// The pod's annotations object, or null; by reference, as pods are large and admission is hot.
+const json* annotationsOf(const json& pod) {
+  auto meta = pod.find("metadata");
+  if (meta == pod.end() || !meta->is_object()) return nullptr;
+  auto annotations = meta->find("annotations");
+  return annotations != meta->end() && annotations->is_object() ? &*annotations : nullptr;
+}
+
 std::string annotationOf(const json& pod, std::string_view key) {
-  const auto& meta = pod.value("metadata", json::object());
-  if (!meta.is_object()) return {};
-  auto annotations = meta.find("annotations");
-  if (annotations == meta.end() || !annotations->is_object()) return {};
+  const json* annotations = annotationsOf(pod);
+  if (annotations == nullptr) return {};
   auto it = annotations->find(key);
   return it != annotations->end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 bool hasAnnotation(const json& pod, std::string_view key) {
-  const auto& meta = pod.value("metadata", json::object());
-  return meta.is_object() && meta.contains("annotations") && meta["annotations"].is_object() &&
-         meta["annotations"].contains(key);
+  const json* annotations = annotationsOf(pod);
+  return annotations != nullptr && annotations->contains(key);
 }
 
 // --- the opt-in decision ------------------------------------------------------------------------
@@ -359,15 +364,23 @@ MutationResult invalid(std::string reason) {
 }
 
 // A PodInfo for a pod that may not have a name yet (generateName) or a namespace in its body.
+// Built from the few fields readPodInfo reads, not from a copy of the whole pod.
 std::optional<PodInfo> admissionPodInfo(const json& pod, const NamespaceInfo& ns) {
-  json named = pod;
-  json& meta = named["metadata"];
+  json meta = pod.contains("metadata") ? pod["metadata"] : json::object();
   if (!meta.contains("name") || !meta["name"].is_string() || meta["name"].get<std::string>().empty()) {
     const bool generated = meta.contains("generateName") && meta["generateName"].is_string();
     meta["name"] = (generated ? meta["generateName"].get<std::string>() : std::string("pod")) + "(new)";
   }
   meta["namespace"] = ns.name;
-  auto info = controllers::readPodInfo(named);
+  json spec{{"containers", json::array()}};
+  for (const auto& container : pod["spec"]["containers"]) {
+    spec["containers"].push_back(
+        {{"name", container.value("name", "")}, {"image", container.value("image", "")}});
+  }
+  if (pod["spec"].contains("nodeName")) spec["nodeName"] = pod["spec"]["nodeName"];
+  json minimal{{"metadata", std::move(meta)}, {"spec", std::move(spec)}};
+  if (pod.contains("status")) minimal["status"] = pod["status"];
+  auto info = controllers::readPodInfo(minimal);
   if (!info) return std::nullopt;
   return std::move(*info);
 }
