@@ -1,6 +1,8 @@
-// The admission webhook alone, for load tests: POST /mutate-pods over TLS with a certificate made
-// at start, a namespace with injection enabled and one policy selecting every pod. Prints
-// "port <n>" and serves until stdin closes. Used by bench/webhook/run.sh.
+// The admission webhook alone: POST /mutate-pods over TLS with a certificate made at start
+// (written to DIR/webhook.crt and .key), a namespace with injection enabled (and Pod Security
+// level privileged) and one policy selecting app=checkout. Prints "port <n>" and serves until
+// stdin closes. Used by bench/webhook/run.sh and tests/podman.
+//   kprof-webhook-bench-server DIR [AGENT_IMAGE CLUSTER_MINOR]
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -27,7 +29,8 @@ class BenchLookup : public kprof::webhooks::AdmissionLookup {
     if (policy) policies_.push_back(*policy);
   }
   kprof::webhooks::NamespaceInfo namespaceInfo(const std::string& name) override {
-    return {name, {{"kprof.dev/injection", "enabled"}}};
+    return {name,
+            {{"kprof.dev/injection", "enabled"}, {"pod-security.kubernetes.io/enforce", "privileged"}}};
   }
   std::vector<kprof::controllers::ProfilingPolicy> policies(const std::string&) override {
     return policies_;
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
   const std::string key_file = directory + "/webhook.key";
   std::ofstream(cert_file) << leaf->certificate_pem;
   std::ofstream(key_file) << leaf->private_key_pem;
+  std::ofstream(directory + "/ca.crt") << ca->certificate_pem;  // for clients that verify
 
   kprof::SystemClock clock;
   auto store = kprof::http::CertificateStore::open({cert_file, key_file}, std::chrono::seconds(10), clock);
@@ -66,7 +70,13 @@ int main(int argc, char** argv) {
   BenchLookup lookup;
   kprof::http::Server server({.host = "127.0.0.1", .port = 0, .certificates = *store,
                               .max_body_bytes = kprof::webhooks::kMaxAdmissionReviewBytes});
-  kprof::webhooks::registerPodWebhook(server, lookup, kprof::webhooks::InjectionConfig{}, registry);
+  kprof::webhooks::InjectionConfig injection;
+  if (argc > 3) {
+    injection.agent_image = argv[2];
+    injection.image_pull_policy = "Never";  // a local image
+    injection.cluster_minor = std::stoi(argv[3]);
+  }
+  kprof::webhooks::registerPodWebhook(server, lookup, injection, registry);
   if (auto started = server.start(); !started) {
     std::cerr << started.error().toString() << "\n";
     return 1;
