@@ -161,6 +161,25 @@ class WebhookTest : public ::testing::Test {
   fs::path cert_dir_;
 };
 
+TEST(WebhookManifest, NeverBlocksAPodAndSkipsTheNamespacesKprofMustNotTouch) {
+  const json configuration = chartWebhookConfiguration();
+  ASSERT_EQ(configuration.value("kind", ""), "MutatingWebhookConfiguration");
+  ASSERT_EQ(configuration["webhooks"].size(), 1u);
+  const json& webhook = configuration["webhooks"][0];
+  EXPECT_EQ(webhook["failurePolicy"], "Ignore");
+  EXPECT_LE(webhook["timeoutSeconds"].get<int>(), 5);
+  EXPECT_EQ(webhook["sideEffects"], "None");
+  EXPECT_EQ(webhook["reinvocationPolicy"], "IfNeeded");
+  EXPECT_EQ(webhook["admissionReviewVersions"], json::array({"v1"}));
+  EXPECT_EQ(webhook["clientConfig"]["service"]["path"], "/mutate-pods");
+  EXPECT_EQ(webhook["rules"][0]["operations"], json::array({"CREATE"}));
+  EXPECT_EQ(webhook["rules"][0]["resources"], json::array({"pods"}));
+  const json& excluded = webhook["namespaceSelector"]["matchExpressions"][0];
+  EXPECT_EQ(excluded["key"], "kubernetes.io/metadata.name");
+  EXPECT_EQ(excluded["operator"], "NotIn");
+  EXPECT_EQ(excluded["values"], json::array({"kube-system", "kprof-system"}));
+}
+
 bool hasContainer(const json& list, const std::string& name) {
   return list.is_array() && std::any_of(list.begin(), list.end(),
                                         [&](const json& c) { return c.value("name", "") == name; });
