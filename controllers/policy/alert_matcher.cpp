@@ -1,5 +1,7 @@
 #include "controllers/policy/alert_matcher.hpp"
 
+#include <regex>
+
 #include <cctype>
 
 #include "controllers/policy/kube_names.hpp"
@@ -113,6 +115,27 @@ Result<AlertMatcher> parseAlertMatcher(std::string_view text) {
   }
   matcher.value = std::string(rest);
   return matcher;
+}
+
+bool matchesLabels(const AlertMatcher& matcher, const std::map<std::string, std::string>& labels) {
+  const auto found = labels.find(matcher.name);
+  const std::string value = found == labels.end() ? std::string() : found->second;
+  switch (matcher.op) {
+    case MatchOp::Equal: return value == matcher.value;
+    case MatchOp::NotEqual: return value != matcher.value;
+    case MatchOp::Regex:
+    case MatchOp::NotRegex: {
+      bool matched = false;
+      try {
+        // std::regex_match is anchored at both ends, as Alertmanager's matchers are.
+        matched = std::regex_match(value, std::regex(matcher.value, std::regex::ECMAScript));
+      } catch (const std::regex_error&) {
+        return false;
+      }
+      return matcher.op == MatchOp::Regex ? matched : !matched;
+    }
+  }
+  return false;
 }
 
 }  // namespace kprof::controllers

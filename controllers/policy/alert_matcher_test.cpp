@@ -60,5 +60,23 @@ TEST(MatchOp, SymbolsRoundTrip) {
   EXPECT_FALSE(parseMatchOp("=="));
 }
 
+TEST(AlertMatcherMatches, AsAlertmanagerDecides) {
+  const std::map<std::string, std::string> labels{{"alertname", "HighLatency"}, {"severity", "page"}};
+  auto matches = [&](std::string_view text) {
+    auto matcher = parseAlertMatcher(text);
+    EXPECT_TRUE(matcher) << text;
+    return matcher && matchesLabels(*matcher, labels);
+  };
+  EXPECT_TRUE(matches(R"(alertname="HighLatency")"));
+  EXPECT_FALSE(matches(R"(alertname="High")"));
+  EXPECT_TRUE(matches(R"(severity=~"crit|page")"));
+  EXPECT_FALSE(matches(R"(severity=~"pag")"));  // anchored: the whole value must match
+  EXPECT_TRUE(matches(R"(team!="ops")"));        // a missing label is ""
+  EXPECT_FALSE(matches(R"(team=~".+")"));
+  EXPECT_TRUE(matches(R"(team!~".+")"));
+  EXPECT_FALSE(matches(R"(severity!~"page")"));
+  EXPECT_FALSE(matches(R"(severity=~"(")"));      // invalid regex matches nothing
+}
+
 }  // namespace
 }  // namespace kprof::controllers
