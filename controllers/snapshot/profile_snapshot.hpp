@@ -15,6 +15,7 @@
 #include "common/core/result.hpp"
 #include "common/snapshot/snapshot_wire.hpp"
 #include "controllers/policy/object_meta.hpp"
+#include "controllers/policy/pod_labels.hpp"
 
 namespace kprof::controllers {
 
@@ -83,8 +84,7 @@ inline constexpr std::string_view kStopRequestedAnnotation = "kprof.dev/stop-req
 inline constexpr std::string_view kAlertReceivedAnnotation = "kprof.dev/alert-received-at";
 // The fingerprints of every alert the snapshot captures for, comma-separated.
 inline constexpr std::string_view kAlertFingerprintsAnnotation = "kprof.dev/alert-fingerprints";
-// Labels on every snapshot a policy's trigger created, for listing and cooldowns.
-inline constexpr std::string_view kPolicyLabel = "kprof.dev/policy";
+// Labels on every snapshot a policy's trigger created (with kPolicyLabel), for listing.
 inline constexpr std::string_view kTriggerLabel = "kprof.dev/trigger";
 
 // Reads a ProfileSnapshot. The spec must be usable (pods, duration, types, rate within the CRD's
