@@ -50,7 +50,9 @@ int main(int argc, char** argv) {
   using kprof::manager::OperatorOptions;
   CLI::App app{"kprof-operator: rolls out continuous profiling across a Kubernetes cluster.\n"
                "Reconciles ProfilingPolicy resources (labels pods, writes status, publishes agent\n"
-               "configs), serves the agent config API and elects a leader among replicas."};
+               "configs), serves the agent config API and elects a leader among replicas.\n"
+               "With --alert-token-file/--alert-token-secret it takes Alertmanager's webhook on\n"
+               "POST /alerts and captures ProfileSnapshots on the pods an alert names."};
   app.set_version_flag("--version", "kprof-operator 0.1.0");
 
   std::string kubeconfig, context, config_file;
@@ -100,6 +102,18 @@ int main(int argc, char** argv) {
   auto* cluster_version_flag = app.add_option(
       "--cluster-version", cluster_version,
       "Kubernetes version of the cluster, e.g. 1.29: native sidecars from 1.29 (default 1.29)");
+  auto* alert_file = app.add_option(
+      "--alert-token-file", flags.alert_token_file,
+      "file holding the bearer token Alertmanager sends to POST /alerts (turns the receiver on)");
+  auto* alert_secret = app.add_option(
+      "--alert-token-secret", flags.alert_token_secret,
+      "Secret in --namespace whose key 'token' holds that token (instead of a file)");
+  std::string snapshot_ttl, snapshot_start_deadline;
+  auto* snapshot_ttl_flag = app.add_option(
+      "--snapshot-ttl", snapshot_ttl, "how long finished ProfileSnapshots are kept (default 24h)");
+  auto* snapshot_deadline_flag = app.add_option(
+      "--snapshot-start-deadline", snapshot_start_deadline,
+      "how long agents have to start a snapshot before their pod counts as failed (default 60s)");
   CLI11_PARSE(app, argc, argv);
 
   auto log_config = kprof::log::configFromEnv();
@@ -143,6 +157,8 @@ int main(int argc, char** argv) {
   take(webhook_cert, options.webhook_certificate_file, flags.webhook_certificate_file);
   take(webhook_key, options.webhook_key_file, flags.webhook_key_file);
   take(agent_image, options.injection.agent_image, flags.injection.agent_image);
+  take(alert_file, options.alert_token_file, flags.alert_token_file);
+  take(alert_secret, options.alert_token_secret, flags.alert_token_secret);
   if (cluster_version_flag->count() > 0) {
     if (auto applied = kprof::manager::applyClusterVersion(cluster_version, options.injection);
         !applied) {
@@ -167,7 +183,10 @@ int main(int argc, char** argv) {
       !durationFlag(renew_d, renew_deadline, options.renew_deadline) ||
       !durationFlag(retry_p, retry_period, options.retry_period) ||
       !durationFlag(poll, poll_timeout, options.poll_timeout) ||
-      !durationFlag(resync, resync_period, options.resync_period)) {
+      !durationFlag(resync, resync_period, options.resync_period) ||
+      !durationFlag(snapshot_ttl_flag, snapshot_ttl, options.snapshot_ttl) ||
+      !durationFlag(snapshot_deadline_flag, snapshot_start_deadline,
+                    options.snapshot_start_deadline)) {
     return 2;
   }
   if (auto valid = kprof::manager::validate(options); !valid) {

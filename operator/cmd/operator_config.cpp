@@ -111,6 +111,10 @@ Status applyOperatorYaml(std::string_view text, OperatorOptions& options) {
       {"preload-image", scalar("preload-image", options.injection.preload_image)},
       {"agent-operator-url", scalar("agent-operator-url", options.injection.operator_url)},
       {"cluster-version", clusterVersion("cluster-version", options.injection)},
+      {"alert-token-file", scalar("alert-token-file", options.alert_token_file)},
+      {"alert-token-secret", scalar("alert-token-secret", options.alert_token_secret)},
+      {"snapshot-ttl", duration("snapshot-ttl", options.snapshot_ttl)},
+      {"snapshot-start-deadline", duration("snapshot-start-deadline", options.snapshot_start_deadline)},
   };
   for (const auto& entry : root) {
     const std::string key = entry.first.Scalar();

@@ -16,6 +16,8 @@
 #include "common/log/log.hpp"
 #include "common/metrics/metrics.hpp"
 #include "controllers/policy_reconciler/policy_reconciler.hpp"
+#include "controllers/snapshot_reconciler/command_book.hpp"
+#include "controllers/snapshot_reconciler/snapshot_reconciler.hpp"
 #include "controllers/webhook_certs/webhook_cert_manager.hpp"
 #include "operator/agentapi/agent_config_api.hpp"
 #include "operator/agentapi/config_registry.hpp"
@@ -25,6 +27,8 @@
 #include "operator/runtime/event_recorder.hpp"
 #include "operator/runtime/informer.hpp"
 #include "operator/runtime/leader_elector.hpp"
+#include "webhooks/receiver/alert_receiver.hpp"
+#include "webhooks/receiver/snapshot_starter.hpp"
 #include "webhooks/server/pod_webhook.hpp"
 
 namespace kprof::manager {
@@ -78,6 +82,73 @@ class InformerAdmissionLookup final : public webhooks::AdmissionLookup {
  private:
   const runtime::Cache& namespaces_;
   const runtime::Cache& policies_;
+};
+
+// The snapshot reconciler's view of the caches and the agents' reports.
+class InformerSnapshotInputs final : public controllers::SnapshotInputs {
+ public:
+  InformerSnapshotInputs(const runtime::Cache& snapshots, const runtime::Cache& pods,
+                         const agentapi::ConfigRegistry& registry)
+      : snapshots_(snapshots), pods_(pods), registry_(registry) {}
+  CachedObject snapshot(std::string_view ns, std::string_view name) const override {
+    return snapshots_.get(controllers::objectKey(ns, name));
+  }
+  bool podExists(std::string_view ns, std::string_view name) const override {
+    return pods_.get(controllers::objectKey(ns, name)) != nullptr;
+  }
+  std::optional<nlohmann::json> agentReport(const std::string& pod_key) const override {
+    return registry_.report(pod_key);
+  }
+
+ private:
+  const runtime::Cache& snapshots_;
+  const runtime::Cache& pods_;
+  const agentapi::ConfigRegistry& registry_;
+};
+
+// What alert routing reads: valid policies with triggers, the pods each enrolled (labeled
+// kprof.dev/policy=<name>, not finished or terminating), and the snapshots that exist.
+class InformerRoutingInputs final : public webhooks::RoutingInputs {
+ public:
+  InformerRoutingInputs(const runtime::Cache& policies, const runtime::Cache& pods,
+                        const runtime::Cache& snapshots)
+      : policies_(policies), pods_(pods), snapshots_(snapshots) {}
+  std::vector<webhooks::RoutablePolicy> policies() const override {
+    std::vector<webhooks::RoutablePolicy> out;
+    for (const CachedObject& object : policies_.list("")) {
+      auto policy = controllers::readProfilingPolicy(*object);
+      if (!policy || !policy->valid() || policy->spec.snapshot_triggers.empty()) continue;
+      webhooks::RoutablePolicy routable{policy->metadata.namespace_name, policy->metadata.name,
+                                        policy->metadata.uid, policy->spec.snapshot_triggers, {}};
+      for (const CachedObject& pod : pods_.list(routable.namespace_name)) {
+        if (enrolledBy(*pod, routable.name)) routable.pods.push_back(webhooks::routablePod(*pod));
+      }
+      out.push_back(std::move(routable));
+    }
+    return out;
+  }
+  std::vector<webhooks::KnownSnapshot> snapshots() const override {
+    std::vector<webhooks::KnownSnapshot> out;
+    for (const CachedObject& object : snapshots_.list("")) {
+      if (auto snapshot = controllers::readProfileSnapshot(*object)) {
+        out.push_back(webhooks::knownSnapshot(*snapshot));
+      }
+    }
+    return out;
+  }
+
+ private:
+  static bool enrolledBy(const kube::Object& pod, const std::string& policy) {
+    const auto metadata = pod.value("metadata", nlohmann::json::object());
+    if (metadata.contains("deletionTimestamp")) return false;
+    const std::string phase = pod.value("/status/phase"_json_pointer, std::string());
+    if (phase == "Succeeded" || phase == "Failed") return false;
+    const auto labels = metadata.value("labels", nlohmann::json::object());
+    return labels.is_object() && labels.value(std::string(controllers::kPolicyLabel), "") == policy;
+  }
+  const runtime::Cache& policies_;
+  const runtime::Cache& pods_;
+  const runtime::Cache& snapshots_;
 };
 
 // Re-checks the webhook certificates every interval until stopped.
@@ -188,6 +259,14 @@ runtime::InformerOptions informerOptions(const kube::ResourceType& type,
   return options;
 }
 
+controllers::SnapshotReconcilerOptions snapshotOptions(const OperatorOptions& options) {
+  controllers::SnapshotReconcilerOptions out;
+  out.plan.ttl = options.snapshot_ttl;
+  out.plan.start_deadline = options.snapshot_start_deadline;
+  out.embedded_store_url = options.embedded_store_url;
+  return out;
+}
+
 }  // namespace
 
 Status validate(const OperatorOptions& options) {
@@ -219,6 +298,15 @@ Status validate(const OperatorOptions& options) {
                 "self-managed webhook certificates need --webhook-service, --webhook-secret and "
                 "--webhook-cert-dir");
   }
+  if (!options.alert_token_file.empty() && !options.alert_token_secret.empty()) {
+    return fail(ErrorCode::InvalidArgument,
+                "--alert-token-file and --alert-token-secret: give one token source, not both");
+  }
+  if (options.snapshot_ttl < std::chrono::seconds(60) ||
+      options.snapshot_start_deadline < std::chrono::seconds(5)) {
+    return fail(ErrorCode::InvalidArgument,
+                "--snapshot-ttl must be at least 1m and --snapshot-start-deadline at least 5s");
+  }
   if (options.workers < 1 || options.workers > 64) {
     return fail(ErrorCode::InvalidArgument, "--workers: must be 1..64");
   }
@@ -243,14 +331,26 @@ struct Operator::Parts {
         namespaces(api, clock,
                    informerOptions(kube::resources::kNamespaces, options.resync_period,
                                    runtime::dropNoise)),
+        snapshots(api, clock,
+                  informerOptions(kube::resources::kProfileSnapshots, options.resync_period,
+                                  runtime::dropNoise)),
         cache(policies.cache(), pods.cache()),
         admission_lookup(namespaces.cache(), policies.cache()),
         registry(clock),
         secrets(api, clock),
         agent_sink(registry, secrets, options.embedded_store_url),
+        command_book(agent_sink),
         recorder(api, clock, runtime::EventRecorderOptions{.reporting_instance = options.identity}),
         event_sink(recorder),
-        reconciler(api, cache, agent_sink, event_sink, clock),
+        reconciler(api, cache, command_book, event_sink, clock),
+        snapshot_inputs(snapshots.cache(), pods.cache(), registry),
+        snapshot_reconciler(api, snapshot_inputs, command_book, clock, snapshotOptions(options)),
+        routing_inputs(policies.cache(), pods.cache(), snapshots.cache()),
+        snapshot_starter(api, routing_inputs, metrics.registry()),
+        snapshot_controller(
+            "profilesnapshot", clock,
+            [this](const std::string& key) { return snapshot_reconciler.reconcile(key); },
+            2, &controller_metrics),
         reviewer(api, clock),
         controller(
             "profilingpolicy", clock,
@@ -269,7 +369,8 @@ struct Operator::Parts {
   // The informers' caches, measured at scrape time.
   void updateCacheGauges() {
     for (const auto& [resource, informer] :
-         {std::pair{"profilingpolicies", &policies}, std::pair{"pods", &pods}}) {
+         {std::pair{"profilingpolicies", &policies}, std::pair{"pods", &pods},
+          std::pair{"profilesnapshots", &snapshots}}) {
       cache_objects.Add({{"resource", resource}})
           .Set(static_cast<double>(informer->cache().size()));
       cache_bytes.Add({{"resource", resource}})
@@ -299,14 +400,23 @@ struct Operator::Parts {
   runtime::Informer policies;
   runtime::Informer pods;
   runtime::Informer namespaces;  // started only with the webhook
+  runtime::Informer snapshots;
   InformerPolicyCache cache;
   InformerAdmissionLookup admission_lookup;
   agentapi::ConfigRegistry registry;
   CachingSecretReader secrets;
   RegistryAgentSink agent_sink;
+  controllers::CommandBook command_book;  // agent configs pass through it to agent_sink
   runtime::EventRecorder recorder;
   RecorderEventSink event_sink;
   controllers::PolicyReconciler reconciler;
+  InformerSnapshotInputs snapshot_inputs;
+  controllers::SnapshotReconciler snapshot_reconciler;
+  InformerRoutingInputs routing_inputs;
+  webhooks::SnapshotStarter snapshot_starter;
+  Controller snapshot_controller;
+  std::unique_ptr<webhooks::AlertToken> alert_token;
+  std::unique_ptr<webhooks::AlertReceiver> alert_receiver;
   agentapi::KubeTokenReviewer reviewer;
   Controller controller;
   std::unique_ptr<runtime::LeaderElector> elector;
@@ -367,6 +477,19 @@ Status Operator::start() {
       agentapi::AgentApiOptions{.poll_timeout = p.options.poll_timeout,
                                 .metrics = &p.metrics.registry()});
   p.registry.startTimer();
+  if (!p.options.alert_token_file.empty()) {
+    p.alert_token = std::make_unique<webhooks::FileAlertToken>(p.options.alert_token_file);
+  } else if (!p.options.alert_token_secret.empty()) {
+    p.alert_token = std::make_unique<webhooks::SecretAlertToken>(
+        p.api, p.clock, p.options.namespace_name, p.options.alert_token_secret, "token");
+  }
+  if (p.alert_token) {
+    p.alert_receiver = std::make_unique<webhooks::AlertReceiver>(
+        *p.alert_token,
+        [&p](const webhooks::ReceivedAlerts& alerts) { p.snapshot_starter.handle(alerts); },
+        p.clock, p.metrics.registry());
+    p.alert_receiver->registerRoute(*p.agent_server);
+  }
   KPROF_TRY(p.agent_server->start());
   KPROF_TRY(startWebhook());
 
@@ -385,11 +508,14 @@ Status Operator::start() {
       p.controller.enqueue(policy_key);
     }
   });
+  p.snapshots.onChange([&p](const std::string& key) { p.snapshot_controller.enqueue(key); });
   p.policies.start();
   p.pods.start();
+  p.snapshots.start();
 
   if (p.options.leader_elect) {
     p.reconciler.setWriting(false);
+    p.snapshot_reconciler.setWriting(false);
     runtime::LeaderElectionConfig config;
     config.ns = p.options.namespace_name;
     config.name = p.options.lease_name;
@@ -402,20 +528,30 @@ Status Operator::start() {
     callbacks.on_started_leading = [&p, log](std::stop_token) {
       log->info("{} is the leader: writing status, labels and events", p.options.identity);
       p.reconciler.setWriting(true);
+      p.snapshot_reconciler.setWriting(true);
       p.enqueueAllPolicies();
+      for (const std::string& key : p.snapshots.cache().keys()) p.snapshot_controller.enqueue(key);
     };
     callbacks.on_stopped_leading = [&p, log] {
       log->info("{} stopped leading: planning only", p.options.identity);
       p.reconciler.setWriting(false);
+      p.snapshot_reconciler.setWriting(false);
     };
     p.elector = std::make_unique<runtime::LeaderElector>(p.api, p.clock, std::move(config),
                                                          std::move(callbacks));
     p.elector->start();
   }
   p.controller.start();
+  p.snapshot_controller.start();
+  if (p.alert_receiver) {
+    p.alert_receiver->start();
+  }
   p.started = true;
-  log->info("operator {} started: health on port {}, agent config API on {}", p.options.identity,
-            p.health_server->port(), p.agent_server->url());
+  log->info("operator {} started: health on port {}, agent config API on {}{}", p.options.identity,
+            p.health_server->port(), p.agent_server->url(),
+            p.alert_receiver ? ", Alertmanager receiver on " + p.agent_server->url() +
+                                   std::string(webhooks::kAlertsPath)
+                             : std::string());
   return ok();
 }
 
@@ -468,12 +604,17 @@ void Operator::stop() {
     return;
   }
   p.cert_refresher.reset();
+  if (p.alert_receiver) {
+    p.alert_receiver->stop();
+  }
   p.controller.stop();
+  p.snapshot_controller.stop();
   if (p.elector) {
     p.elector->stop();  // releases the Lease when configured to
   }
   p.policies.stop();
   p.pods.stop();
+  p.snapshots.stop();
   p.recorder.flush(std::chrono::seconds(2));
   p.recorder.stop();
   if (p.webhook_server) {
@@ -487,6 +628,7 @@ void Operator::stop() {
 
 bool Operator::ready() const {
   return parts_->policies.hasSynced() && parts_->pods.hasSynced() &&
+         parts_->snapshots.hasSynced() &&
          (!parts_->webhook_server || parts_->namespaces.hasSynced());
 }
 

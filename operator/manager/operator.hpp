@@ -4,6 +4,9 @@
 //     controllers read), feeding the ProfilingPolicy controller's work queue: a policy change
 //     enqueues that policy, a pod change every policy of its namespace and the policy it is
 //     labeled with;
+//   - an informer on ProfileSnapshots feeding the snapshot controller, which puts running
+//     snapshots' commands into agent configs and writes their status (docs/snapshots.md);
+//   - the Alertmanager receiver (POST /alerts) creating ProfileSnapshots from firing alerts;
 //   - leader election on a Lease: every replica plans and serves agent configs (so agents may poll
 //     any replica behind the Service), only the leader writes status, labels and Events;
 //   - the agent config API (long-poll, TokenReview) on its own port, HTTPS when a certificate is
@@ -61,6 +64,14 @@ struct OperatorOptions {
   std::string webhook_certificate_file;
   std::string webhook_key_file;
   webhooks::InjectionConfig injection;
+
+  // The Alertmanager receiver, POST /alerts on the agent API's server. It is on when a token
+  // source is set: a file (a mounted Secret), or a Secret in namespace_name with key "token".
+  std::string alert_token_file;
+  std::string alert_token_secret;
+  // ProfileSnapshots: how long a finished one is kept, and how long agents have to start one.
+  std::chrono::seconds snapshot_ttl{std::chrono::hours(24)};
+  std::chrono::seconds snapshot_start_deadline{60};
 };
 
 // Checks options before anything starts; the message names the bad option.
