@@ -25,11 +25,13 @@ const PodSnapshotResult* previousResult(const SnapshotStatus& status, const std:
 
 PodSnapshotResult planPod(const ProfileSnapshot& snapshot, const std::string& pod,
                           const SnapshotObservation& observed, const SnapshotPlanOptions& options) {
-  if (const PodSnapshotResult* previous = previousResult(snapshot.status, pod);
-      previous != nullptr && isTerminal(previous->phase)) {
+  const PodSnapshotResult* previous = previousResult(snapshot.status, pod);
+  if (previous != nullptr && isTerminal(previous->phase)) {
     return *previous;
   }
-  PodSnapshotResult result{pod, Phase::Pending, "", 0, {}};
+  // Without a report (the operator restarted and the agent has not reported to it yet), what the
+  // status last said stands.
+  PodSnapshotResult result = previous != nullptr ? *previous : PodSnapshotResult{pod, Phase::Pending, "", 0, {}};
   if (auto report = observed.reports.find(pod); report != observed.reports.end()) {
     result.phase = report->second.phase;
     result.message = report->second.message;

@@ -128,6 +128,11 @@ TEST(PlanSnapshot, ATerminalPodResultSurvivesTheLossOfItsAgentsReport) {
   EXPECT_EQ(plan.status.pods[0].phase, Phase::Completed);
   EXPECT_EQ(plan.status.pods[0].profiles[0].samples, 10);
   EXPECT_EQ(plan.command_pods, std::vector<std::string>{"checkout-2"});
+
+  // Before checkout-2's agent reports to the new operator, its status stays Capturing.
+  const SnapshotPlan unreported = planSnapshot(s, observedAt(kCreated + seconds(10)), {});
+  EXPECT_EQ(unreported.status.pods[1].phase, Phase::Capturing);
+  EXPECT_EQ(unreported.status.phase, Phase::Capturing);
 }
 
 TEST(PlanSnapshot, AStopRequestWithdrawsTheCommandSoAgentsEndEarly) {

@@ -331,6 +331,73 @@ TEST_F(AgentApiTest, AnAgentsLongPollReturnsWithinTwoSecondsOfAPolicyEdit) {
   op->stop();
 }
 
+TEST_F(AgentApiTest, ASnapshotCommandReachesItsAgentAndTheSnapshotSurvivesAnOperatorRestart) {
+  registerAgentToken("token-checkout-1", "checkout-1");
+  auto op = startOperator("op-a", *client_);
+  ASSERT_TRUE(client_->create(resources::kProfilingPolicies, "shop", checkoutPolicy()));
+  ASSERT_TRUE(eventually([&] { return statusShows(1, 2); }));
+  ASSERT_TRUE(client_->create(
+      resources::kProfileSnapshots, "shop",
+      {{"apiVersion", "kprof.dev/v1alpha1"},
+       {"kind", "ProfileSnapshot"},
+       {"metadata", {{"name", "manual-1"}, {"namespace", "shop"}}},
+       {"spec", {{"targets", {{"pods", {"checkout-1"}}}}, {"durationSeconds", 5}, {"rateHz", 997}}}}));
+
+  // What the agent of checkout-1 sees and tells: the command, then its progress.
+  auto commandIds = [&](const std::string& url) {
+    std::vector<std::string> ids;
+    auto answer = poll(url, "token-checkout-1", 0, seconds(5));
+    if (!answer || answer->status != 200) return ids;
+    const json body = json::parse(answer->body, nullptr, false);
+    for (const json& command : body.value("/config/snapshots"_json_pointer, json::array())) {
+      ids.push_back(command.value("id", ""));
+    }
+    return ids;
+  };
+  auto report = [&](const std::string& url, const std::string& phase) {
+    auto client = http::Client::create(http::ClientOptions{.base_url = url});
+    http::Request request;
+    request.method = "POST";
+    request.path = "/v1/agents/report";
+    request.headers.set("Authorization", "Bearer token-checkout-1");
+    const int64_t now_ms = std::chrono::duration_cast<milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    request.body = json{{"snapshots",
+                         {{{"id", "shop.manual-1"},
+                           {"phase", phase},
+                           {"startedAtMs", now_ms - 100},
+                           {"completedAtMs", phase == "Completed" ? now_ms : 0},
+                           {"profiles", phase == "Completed" ? json{{{"type", "cpu"}, {"samples", 4000}, {"bytes", 9000}}}
+                                                             : json::array()}}}}}
+                       .dump();
+    auto answer = (*client)->send(request, seconds(5));
+    return answer && answer->status < 300;
+  };
+  auto phase = [&] {
+    auto object = fake_->getObject(resources::kProfileSnapshots, "shop", "manual-1");
+    return object ? object->value("/status/phase"_json_pointer, std::string()) : std::string();
+  };
+  using Ids = std::vector<std::string>;
+  EXPECT_TRUE(eventually([&] { return commandIds(op->agentApiUrl()) == Ids{"shop.manual-1"}; }));
+  ASSERT_TRUE(report(op->agentApiUrl(), "Capturing"));
+  EXPECT_TRUE(eventually([&] { return phase() == "Capturing"; }));
+
+  // A new operator (no memory of reports) picks the snapshot up from its status.
+  op->stop();
+  auto restarted = startOperator("op-b", *client_);
+  EXPECT_TRUE(eventually([&] { return commandIds(restarted->agentApiUrl()) == Ids{"shop.manual-1"}; }));
+  EXPECT_EQ(phase(), "Capturing");
+  ASSERT_TRUE(report(restarted->agentApiUrl(), "Completed"));
+  EXPECT_TRUE(eventually([&] { return phase() == "Completed"; }));
+  EXPECT_TRUE(eventually([&] { return commandIds(restarted->agentApiUrl()).empty(); }));
+  const auto done = fake_->getObject(resources::kProfileSnapshots, "shop", "manual-1");
+  ASSERT_TRUE(done);
+  EXPECT_EQ((*done)["status"]["pods"][0]["profiles"][0]["samples"], 4000) << done->dump();
+  EXPECT_EQ((*done)["status"]["snapshotID"], "shop.manual-1");
+  restarted->stop();
+}
+
 TEST_F(AgentApiTest, AnUnknownTokenGets401) {
   auto op = startOperator("op-a", *client_);
   auto answer = poll(op->agentApiUrl(), "not-a-token", 0, seconds(10));

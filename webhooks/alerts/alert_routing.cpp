@@ -253,13 +253,15 @@ RoutablePod routablePod(const nlohmann::json& pod) {
   const nlohmann::json metadata = pod.value("metadata", nlohmann::json::object());
   out.name = metadata.value("name", "");
   for (const nlohmann::json& owner : metadata.value("ownerReferences", nlohmann::json::array())) {
-    if (!owner.is_object() || !owner.value("controller", false)) continue;
+    // The controlling owner; the operator's pod cache keeps only kind and name of each owner.
+    if (!owner.is_object() || !owner.value("controller", true)) continue;
     std::string name = owner.value("name", "");
     if (owner.value("kind", "") == "ReplicaSet") {
       const auto dash = name.rfind('-');  // <deployment>-<pod-template-hash>
       if (dash != std::string::npos && dash > 0) name.resize(dash);
     }
     out.workload = name;
+    break;
   }
   const nlohmann::json spec = pod.value("spec", nlohmann::json::object());
   for (const nlohmann::json& container : spec.value("containers", nlohmann::json::array())) {

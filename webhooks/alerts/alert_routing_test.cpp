@@ -175,6 +175,10 @@ TEST(RoutablePod, TheDeploymentComesFromTheReplicaSetOwner) {
     "spec": {"containers": [{"name": "app"}, {"name": "kprof-agent"}]}})");
   EXPECT_EQ(routablePod(pod), (RoutablePod{"web-7d9f8c-x2x", "web", {"app", "kprof-agent"}}));
   EXPECT_EQ(routablePod(nlohmann::json("garbage")).name, "");
+  // As the operator's pod cache keeps owners: kind and name only.
+  const auto pruned = nlohmann::json::parse(R"({
+    "metadata": {"name": "db-0", "ownerReferences": [{"kind": "StatefulSet", "name": "db"}]}})");
+  EXPECT_EQ(routablePod(pruned).workload, "db");
 }
 
 }  // namespace
