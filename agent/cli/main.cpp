@@ -1,5 +1,6 @@
 // kprof: the command line. `record`, `report` and `diff` work on one machine without a cluster;
-// `agent` runs the sidecar (see agent/README or `kprof agent --help`).
+// `agent` runs the sidecar (see agent/README or `kprof agent --help`); `snapshot create` asks the
+// cluster for a ProfileSnapshot.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +8,7 @@
 #include "agent/cli/agent_command.hpp"
 #include "agent/cli/record_command.hpp"
 #include "agent/cli/report_command.hpp"
+#include "agent/cli/snapshot_command.hpp"
 #include "common/core/duration.hpp"
 #include "common/log/log.hpp"
 
@@ -129,6 +131,52 @@ int main(int argc, char** argv) {
   agent_cmd->add_option(
       "--operator-ca", agent.operator_ca, "CA bundle for an https operator URL (KPROF_OPERATOR_CA_FILE)");
 
+  // snapshot create
+  kprof::agent::SnapshotCreateOptions snapshot;
+  auto* snapshot_cmd = app.add_subcommand(
+      "snapshot",
+      "ProfileSnapshots: one short high-resolution capture of profiles from the pods a "
+      "ProfilingPolicy profiles, kept as a resource in the cluster.");
+  snapshot_cmd->require_subcommand(1);
+  auto* snapshot_create_cmd = snapshot_cmd->add_subcommand(
+      "create",
+      "Create a ProfileSnapshot now: a snapshot is one short high-resolution capture of profiles "
+      "from the running pods of a ProfilingPolicy. Exit 0 when created (with --wait: Completed), "
+      "1 on errors, Failed or timeout, 2 on bad flags.");
+  snapshot_create_cmd
+      ->add_option("--policy", snapshot.policy, "The ProfilingPolicy whose pods to capture")
+      ->required();
+  snapshot_create_cmd->add_option("-n,--namespace",
+                                  snapshot.namespace_name,
+                                  "Namespace (default: the kubeconfig context's, else default)");
+  snapshot_create_cmd->add_option("--duration", snapshot.duration, "Capture length, 1s..600s")
+      ->capture_default_str();
+  snapshot_create_cmd->add_option("--rate", snapshot.rate_hz, "CPU samples per second (1..10000)")
+      ->capture_default_str();
+  snapshot_create_cmd
+      ->add_option("--types", snapshot.types, "Profile types, comma-separated: cpu,alloc,lock,wall")
+      ->delimiter(',')
+      ->capture_default_str();
+  snapshot_create_cmd
+      ->add_option("--pods",
+                   snapshot.pods,
+                   "Only these pods of the policy, comma-separated (default: all running)")
+      ->delimiter(',');
+  snapshot_create_cmd->add_option(
+      "--name", snapshot.name, "Resource name (default: <policy>-manual-<hash>)");
+  snapshot_create_cmd->add_flag(
+      "--wait",
+      snapshot.wait,
+      "Follow the snapshot until Completed or Failed and print each pod's result");
+  snapshot_create_cmd->add_option("--timeout", snapshot.timeout, "How long --wait waits")
+      ->capture_default_str();
+  snapshot_create_cmd->add_option(
+      "--kubeconfig",
+      snapshot.kubeconfig,
+      "Kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
+  snapshot_create_cmd->add_option(
+      "--context", snapshot.context, "Kubeconfig context (default: current-context)");
+
   CLI11_PARSE(app, argc, argv);
 
   auto log_config = kprof::log::configFromEnv();
@@ -164,6 +212,9 @@ int main(int argc, char** argv) {
   }
   if (*diff_cmd) {
     return kprof::agent::runDiff(diff);
+  }
+  if (*snapshot_create_cmd) {
+    return kprof::agent::runSnapshotCreateCommand(snapshot);
   }
   return 2;
 }
