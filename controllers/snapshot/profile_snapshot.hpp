@@ -30,7 +30,7 @@ struct SnapshotAlert {
 };
 
 struct SnapshotSpec {
-  std::string policy;   // the ProfilingPolicy (same namespace); empty for a manual snapshot
+  std::string policy;   // the ProfilingPolicy (same namespace) whose pods it captures
   std::string trigger;  // the policy's snapshot trigger; empty for a manual snapshot
   std::optional<SnapshotAlert> alert;
   std::string target_namespace;  // the pods' namespace: the snapshot's own when unset
