@@ -26,9 +26,11 @@ inline constexpr std::string_view kPreloadInitContainerName = "kprof-preload";
 
 struct ContainerResources {
   std::string cpu_request = "10m";
-  std::string memory_request = "32Mi";
+  std::string memory_request = "64Mi";
   std::string cpu_limit = "200m";
-  std::string memory_limit = "64Mi";
+  // eBPF maps are charged to the container's memory cgroup: ~34 MiB of stack maps on top of the
+  // agent's ~24 MiB peak (docs/benchmarks.md, "Agent footprint").
+  std::string memory_limit = "128Mi";
 
   bool operator==(const ContainerResources&) const = default;
 };
