@@ -1,5 +1,6 @@
-// Helpers for tests that run real kprof processes (the agent, the demo workload): start one
-// with its output in a log file, stop it with a bounded wait, and wait (bounded) for a condition.
+// Helpers for tests that run real processes (the agent, the demo workload, kubectl, helm): start
+// one with its output in a log file, or run one to completion capturing its output, stop it with a
+// bounded wait, and wait (bounded) for a condition.
 #pragma once
 
 #include <sys/types.h>
@@ -20,6 +21,18 @@ pid_t spawnChild(const std::vector<std::string>& argv,
 
 // Stops a child this test started: SIGTERM, then SIGKILL if it has not exited within `grace`.
 void stopChild(pid_t pid, std::chrono::milliseconds grace = std::chrono::seconds(10));
+
+struct ProcessResult {
+  int exit_code = -1;  // -1: killed at the deadline, killed by a signal or failed to start
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] (a path) with exactly `env`, stdin from /dev/null, capturing stdout and stderr;
+// killed after `timeout`.
+ProcessResult runProcess(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& env,
+                         std::chrono::milliseconds timeout);
 
 // Polls `done` every 50 ms until it holds or `within` has passed.
 bool eventuallyWithin(const std::function<bool()>& done, std::chrono::milliseconds within);

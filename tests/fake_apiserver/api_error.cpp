@@ -131,9 +131,12 @@ ApiError expired(std::string message) {
 }
 
 ApiError forbidden(const GroupResource& resource, std::string_view name, std::string_view why) {
+  // A request that names no object (list, watch, create): `pods is forbidden: ...`.
+  const std::string subject =
+      name.empty() ? resource.qualified() : resource.qualified() + " " + inQuotes(name);
   return make(403,
               "Forbidden",
-              resource.qualified() + " " + inQuotes(name) + " is forbidden: " + std::string(why),
+              subject + " is forbidden: " + std::string(why),
               resourceDetails(resource, name));
 }
 

@@ -607,7 +607,66 @@ void FakeApiServer::count(const std::string& verb, const std::string& resource) 
   ++counts_[verb + " " + resource];
 }
 
+std::vector<std::string> FakeApiServer::deniedRequests() const {
+  std::lock_guard lock(mutex_);
+  return denied_;
+}
+
 // ---------------------------------------------------------------- HTTP
+
+RequestAttributes FakeApiServer::requester(const http::Request& request) const {
+  RequestAttributes out{.user = "system:anonymous", .groups = {"system:unauthenticated"}};
+  const std::string header = request.headers.get("Authorization").value_or("");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() ||
+      !http::equalsIgnoreCase(std::string_view(header).substr(0, kBearer.size()), kBearer)) {
+    return out;
+  }
+  std::lock_guard lock(mutex_);
+  const auto it = tokens_.find(std::string_view(header).substr(kBearer.size()));
+  if (it != tokens_.end()) {
+    out.user = it->second.username;
+    out.groups = it->second.groups;
+    out.groups.push_back("system:authenticated");
+  }
+  return out;
+}
+
+std::optional<ApiError> FakeApiServer::authorize(const http::Request& request,
+                                                 const ResourceInfo& info,
+                                                 const std::string& verb,
+                                                 const std::string& subresource,
+                                                 const std::string& ns,
+                                                 const std::string& name) {
+  if (!options_.authorize_rbac) {
+    return std::nullopt;
+  }
+  RequestAttributes attributes = requester(request);
+  attributes.verb = verb;
+  attributes.api_group = info.group;
+  attributes.resource = info.resource;
+  attributes.subresource = subresource;
+  attributes.ns = ns;
+  attributes.name = name;
+  auto stored = [this](const kube::ResourceType& type) {
+    auto objects = listObjects(type);
+    return objects ? *objects : std::vector<json>{};
+  };
+  const RbacPolicy policy{.roles = stored(kRoles),
+                          .cluster_roles = stored(kClusterRoles),
+                          .role_bindings = stored(kRoleBindings),
+                          .cluster_role_bindings = stored(kClusterRoleBindings)};
+  if (rbacAllows(policy, attributes)) {
+    return std::nullopt;
+  }
+  const std::string reason = forbiddenReason(attributes);
+  {
+    std::lock_guard lock(mutex_);
+    denied_.push_back(reason);
+  }
+  return forbidden(info.groupResource(), name, reason);
+}
+
 
 std::optional<http::Response> FakeApiServer::checkAccess(const http::Request& request) {
   if (!options_.require_token) {
@@ -880,6 +939,10 @@ void FakeApiServer::handleResource(const http::Request& request,
     return;
   }
   count(verb, resource_label);
+  if (auto denied = authorize(request, info, verb, target.subresource, target.ns, target.name)) {
+    responder.send(statusResponse(*denied));
+    return;
+  }
   if (info.group == "authentication.k8s.io" && info.resource == "tokenreviews") {
     responder.send(handleTokenReview(request));
     return;

@@ -35,8 +35,18 @@
 #include "common/http/server.hpp"
 #include "operator/kube/api.hpp"
 #include "tests/fake_apiserver/object_store.hpp"
+#include "tests/fake_apiserver/rbac.hpp"
 
 namespace kprof::testing {
+
+// RBAC's own resources (operator/kube/api.hpp names only those kprof's code calls).
+inline const kube::ResourceType kRoles{"rbac.authorization.k8s.io", "v1", "roles", "Role", true};
+inline const kube::ResourceType kClusterRoles{"rbac.authorization.k8s.io", "v1", "clusterroles",
+                                              "ClusterRole", false};
+inline const kube::ResourceType kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings",
+                                              "RoleBinding", true};
+inline const kube::ResourceType kClusterRoleBindings{
+    "rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false};
 
 // Who a bearer token authenticates as, for TokenReview and for require_token.
 struct UserInfo {
@@ -80,6 +90,11 @@ struct FakeApiServerOptions {
   // Every request but /version, /healthz, /livez and /readyz must carry a registered bearer
   // token (addToken), else 401.
   bool require_token = false;
+  // Authorize every resource request with RBAC from the stored Roles, ClusterRoles and their
+  // bindings (rbac.hpp): the user is the one its bearer token was added for (addToken), plus
+  // the group system:authenticated; without a known token, system:anonymous. What they do not
+  // grant gets 403 Forbidden and is recorded (deniedRequests). Discovery stays open.
+  bool authorize_rbac = false;
   std::size_t max_body_bytes = 3 << 20;
   const Clock* clock = nullptr;  // timestamps, watch timeouts, bookmarks; the system clock if null
 };
@@ -156,6 +171,8 @@ class FakeApiServer {
   int64_t totalRequests() const;
   void resetCounters();
   std::size_t openWatches() const;
+  // With authorize_rbac: every request RBAC refused, in forbiddenReason's words, oldest first.
+  std::vector<std::string> deniedRequests() const;
 
  private:
   explicit FakeApiServer(FakeApiServerOptions options);
@@ -164,6 +181,15 @@ class FakeApiServer {
   void dispatch(http::Request request, const http::Responder& responder);
   void count(const std::string& verb, const std::string& resource);
   std::optional<http::Response> checkAccess(const http::Request& request);
+  // Who the request's bearer token authenticates, as RBAC sees the user.
+  RequestAttributes requester(const http::Request& request) const;
+  // nullopt when RBAC grants the request (or authorize_rbac is off); else 403 Forbidden.
+  std::optional<ApiError> authorize(const http::Request& request,
+                                    const ResourceInfo& info,
+                                    const std::string& verb,
+                                    const std::string& subresource,
+                                    const std::string& ns,
+                                    const std::string& name);
   std::optional<http::Response> takeFault(const http::Request& request);
   Result<ResourceInfo> resolve(const kube::ResourceType& type) const;
   void tickLoop();
@@ -190,6 +216,7 @@ class FakeApiServer {
   std::condition_variable offloaded_done_;
   int offloaded_ = 0;
   std::map<std::string, int64_t> counts_;
+  std::vector<std::string> denied_;
   int64_t total_requests_ = 0;
   std::atomic<int64_t> delay_ms_{0};
 

@@ -132,6 +132,25 @@ std::vector<ResourceInfo> builtinResources() {
                         "mutatingwebhookconfiguration",
                         false));
 
+  // Stored only (no controllers run): what a Helm chart installs besides kprof's own kinds, so
+  // a rendered chart loads whole; RBAC objects are what authorize_rbac evaluates.
+  out.push_back(builtin("", "v1", "serviceaccounts", "ServiceAccount", "serviceaccount", true,
+                        {"sa"}));
+  ResourceInfo deployments =
+      builtin("apps", "v1", "deployments", "Deployment", "deployment", true, {"deploy"});
+  deployments.status_subresource = true;
+  out.push_back(deployments);
+  ResourceInfo budgets = builtin("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget",
+                                 "poddisruptionbudget", true, {"pdb"});
+  budgets.status_subresource = true;
+  out.push_back(budgets);
+  const std::string rbac = "rbac.authorization.k8s.io";
+  out.push_back(builtin(rbac, "v1", "roles", "Role", "role", true));
+  out.push_back(builtin(rbac, "v1", "rolebindings", "RoleBinding", "rolebinding", true));
+  out.push_back(builtin(rbac, "v1", "clusterroles", "ClusterRole", "clusterrole", false));
+  out.push_back(
+      builtin(rbac, "v1", "clusterrolebindings", "ClusterRoleBinding", "clusterrolebinding", false));
+
   ResourceInfo crds = builtin("apiextensions.k8s.io",
                               "v1",
                               "customresourcedefinitions",

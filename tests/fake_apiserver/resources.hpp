@@ -41,9 +41,11 @@ struct ResourceInfo {
   bool supportsFieldSelector(std::string_view field) const;
 };
 
-// Core v1 pods, namespaces, secrets, configmaps, services, events; coordination.k8s.io/v1 leases;
-// authentication.k8s.io/v1 tokenreviews (create only); admissionregistration.k8s.io/v1
-// mutatingwebhookconfigurations; apiextensions.k8s.io/v1 customresourcedefinitions.
+// Core v1 pods, namespaces, secrets, configmaps, services, events, serviceaccounts;
+// coordination.k8s.io/v1 leases; authentication.k8s.io/v1 tokenreviews (create only);
+// admissionregistration.k8s.io/v1 mutatingwebhookconfigurations; apiextensions.k8s.io/v1
+// customresourcedefinitions; apps/v1 deployments, policy/v1 poddisruptionbudgets and the four
+// rbac.authorization.k8s.io/v1 kinds, stored only.
 std::vector<ResourceInfo> builtinResources();
 
 // The served versions of a CustomResourceDefinition (apiextensions.k8s.io/v1), or the causes
