@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "common/http/client.hpp"
+#include "controllers/policy/rfc3339.hpp"
 #include "operator/kube/kube_client.hpp"
 #include "operator/manager/operator.hpp"
 #include "tests/fake_apiserver/fake_apiserver.hpp"
@@ -86,9 +87,11 @@ class OperatorTest : public ::testing::Test {
     return client ? std::move(*client) : nullptr;
   }
 
-  std::unique_ptr<manager::Operator> startOperator(const std::string& identity,
-                                                   kube::Api& api,
-                                                   bool release_on_stop = true) {
+  std::unique_ptr<manager::Operator> startOperator(
+      const std::string& identity,
+      kube::Api& api,
+      bool release_on_stop = true,
+      const std::function<void(manager::OperatorOptions&)>& adjust = {}) {
     manager::OperatorOptions options;
     options.identity = identity;
     options.listen_host = "127.0.0.1";
@@ -96,6 +99,7 @@ class OperatorTest : public ::testing::Test {
     options.agent_api_port = 0;
     options.poll_timeout = seconds(20);
     options.release_on_stop = release_on_stop;
+    if (adjust) adjust(options);
     auto op = std::make_unique<manager::Operator>(api, clock_, options);
     auto started = op->start();
     EXPECT_TRUE(started) << started.error().toString();
@@ -396,6 +400,43 @@ TEST_F(AgentApiTest, ASnapshotCommandReachesItsAgentAndTheSnapshotSurvivesAnOper
   EXPECT_EQ((*done)["status"]["pods"][0]["profiles"][0]["samples"], 4000) << done->dump();
   EXPECT_EQ((*done)["status"]["snapshotID"], "shop.manual-1");
   restarted->stop();
+}
+
+// The snapshot's state is in the resource: one that finished before this operator started is
+// deleted once its TTL has passed since completedAt, and not before; a fresh one stays.
+TEST_F(OperatorTest, AFinishedSnapshotIsDeletedWhenItsTtlHasPassedAndNotBefore) {
+  const auto now = std::chrono::system_clock::now();
+  auto finished = [&](const std::string& name, std::chrono::system_clock::time_point at) {
+    return json{{"apiVersion", "kprof.dev/v1alpha1"},
+                {"kind", "ProfileSnapshot"},
+                {"metadata", {{"name", name}, {"namespace", "shop"}}},
+                {"spec", {{"targets", {{"pods", {"checkout-1"}}}}, {"durationSeconds", 5}}},
+                {"status", {{"phase", "Completed"}, {"completedAt", controllers::formatRfc3339(at)}}}};
+  };
+  // completedAt has whole seconds: "old" expires between 4 and 5 s from now.
+  const auto old_completed = now - seconds(56);
+  ASSERT_TRUE(fake_->createObject(resources::kProfileSnapshots, finished("old", old_completed)));
+  ASSERT_TRUE(fake_->createObject(resources::kProfileSnapshots, finished("fresh", now)));
+  auto op = startOperator("op-a", *client_, true,
+                          [](manager::OperatorOptions& options) { options.snapshot_ttl = seconds(60); });
+  ASSERT_TRUE(eventually([&] { return op->ready() && op->leading(); }));
+
+  auto exists = [&](const std::string& name) {
+    return static_cast<bool>(fake_->getObject(resources::kProfileSnapshots, "shop", name));
+  };
+  const auto expires = std::chrono::floor<seconds>(old_completed) + seconds(60);
+  // The operator has looked at both by now (ready: caches synced) and must keep "old" until then.
+  ASSERT_TRUE(eventually([&] {
+    return fake_->requestCount("watch", "profilesnapshots") > 0;
+  }));
+  std::this_thread::sleep_for(milliseconds(500));
+  if (std::chrono::system_clock::now() < expires - milliseconds(500)) {
+    EXPECT_TRUE(exists("old")) << "deleted before its TTL";
+  }
+  ASSERT_TRUE(eventually([&] { return !exists("old"); }, seconds(20)));
+  EXPECT_GE(std::chrono::system_clock::now(), expires);
+  EXPECT_TRUE(exists("fresh"));
+  op->stop();
 }
 
 TEST_F(AgentApiTest, AnUnknownTokenGets401) {
