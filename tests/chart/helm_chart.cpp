@@ -33,9 +33,12 @@ ProcessResult runHelm(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {helm};
   argv.insert(argv.end(), args.begin(), args.end());
   const char* path = std::getenv("PATH");
-  return runProcess(argv,
-                    {"HOME=" + home.string(), "PATH=" + std::string(path ? path : "/usr/bin:/bin")},
-                    std::chrono::seconds(60));
+  ProcessResult result =
+      runProcess(argv, {"HOME=" + home.string(), "PATH=" + std::string(path ? path : "/usr/bin:/bin")},
+                 std::chrono::seconds(60));
+  std::error_code ignored;
+  fs::remove_all(home, ignored);
+  return result;
 }
 
 Result<std::string> renderChartYaml(const std::vector<std::string>& extra) {

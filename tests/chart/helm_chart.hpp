@@ -1,6 +1,6 @@
 // The kprof Helm chart through the real helm binary (tests/tools/bin/helm, which
 // scripts/install-deps.sh unpacks from its npm package): lint it, render it, find objects in the
-// result. Each run gets a HOME of its own and a 60 s limit.
+// result. Each run gets a HOME of its own (removed after) and a 60 s limit.
 #pragma once
 
 #include <string>
