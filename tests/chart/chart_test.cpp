@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -385,13 +386,14 @@ class OperatorUnderChartRbac : public HelmChart {
   }
 
   Result<http::Response> call(const std::string& method, const std::string& path,
-                              const std::string& token, const std::string& body = "") {
+                              const std::string& token, const std::string& body = "",
+                              std::map<std::string, std::string> query = {}) {
     auto agent_api = http::Client::create(http::ClientOptions{.base_url = op_->agentApiUrl()});
     if (!agent_api) return Unexpected{agent_api.error()};
     http::Request request;
     request.method = method;
     request.path = path;
-    if (path == "/v1/agents/config") request.query["version"] = "0";  // answer at once
+    request.query = std::move(query);  // e.g. version=0: a config poll answered at once
     request.body = body;
     request.headers.set("Authorization", "Bearer " + token);
     return (*agent_api)->send(request, 5s);
@@ -400,7 +402,7 @@ class OperatorUnderChartRbac : public HelmChart {
   // The snapshot ids in the agent's config.
   std::vector<std::string> commandIds() {
     std::vector<std::string> ids;
-    auto answer = call("GET", "/v1/agents/config", "agent-token");
+    auto answer = call("GET", "/v1/agents/config", "agent-token", "", {{"version", "0"}});
     if (!answer || answer->status != 200) return ids;
     const json body = json::parse(answer->body, nullptr, false);
     for (const json& command : body.value("/config/snapshots"_json_pointer, json::array())) {
@@ -491,7 +493,7 @@ TEST_F(OperatorUnderChartRbac, EveryRequestTheOperatorMakesIsGranted) {
   agent.extra["authentication.kubernetes.io/pod-uid"] = {
       created->value("/metadata/uid"_json_pointer, std::string())};
   fake_->addToken("agent-token", agent);
-  auto config = call("GET", "/v1/agents/config", "agent-token");
+  auto config = call("GET", "/v1/agents/config", "agent-token", "", {{"version", "0"}});
   ASSERT_TRUE(config) << config.error().toString();
   EXPECT_EQ(config->status, 200) << config->body;
 

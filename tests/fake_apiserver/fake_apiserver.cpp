@@ -614,16 +614,26 @@ std::vector<std::string> FakeApiServer::deniedRequests() const {
 
 // ---------------------------------------------------------------- HTTP
 
-RequestAttributes FakeApiServer::requester(const http::Request& request) const {
-  RequestAttributes out{.user = "system:anonymous", .groups = {"system:unauthenticated"}};
+namespace {
+
+// The token of an "Authorization: Bearer <token>" header; empty when there is none.
+std::string bearerToken(const http::Request& request) {
   const std::string header = request.headers.get("Authorization").value_or("");
   constexpr std::string_view kBearer = "Bearer ";
   if (header.size() <= kBearer.size() ||
       !http::equalsIgnoreCase(std::string_view(header).substr(0, kBearer.size()), kBearer)) {
-    return out;
+    return "";
   }
+  return header.substr(kBearer.size());
+}
+
+}  // namespace
+
+RequestAttributes FakeApiServer::requester(const http::Request& request) const {
+  RequestAttributes out{.user = "system:anonymous", .groups = {"system:unauthenticated"}};
+  const std::string token = bearerToken(request);
   std::lock_guard lock(mutex_);
-  const auto it = tokens_.find(std::string_view(header).substr(kBearer.size()));
+  const auto it = token.empty() ? tokens_.end() : tokens_.find(token);
   if (it != tokens_.end()) {
     out.user = it->second.username;
     out.groups = it->second.groups;
@@ -667,7 +677,6 @@ std::optional<ApiError> FakeApiServer::authorize(const http::Request& request,
   return forbidden(info.groupResource(), name, reason);
 }
 
-
 std::optional<http::Response> FakeApiServer::checkAccess(const http::Request& request) {
   if (!options_.require_token) {
     return std::nullopt;
@@ -677,14 +686,10 @@ std::optional<http::Response> FakeApiServer::checkAccess(const http::Request& re
   if (std::find(kPublic.begin(), kPublic.end(), request.path) != kPublic.end()) {
     return std::nullopt;
   }
-  std::string header = request.headers.get("Authorization").value_or("");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (header.size() > kBearer.size() &&
-      http::equalsIgnoreCase(std::string_view(header).substr(0, kBearer.size()), kBearer)) {
-    std::lock_guard lock(mutex_);
-    if (tokens_.find(std::string_view(header).substr(kBearer.size())) != tokens_.end()) {
-      return std::nullopt;
-    }
+  const std::string token = bearerToken(request);
+  std::lock_guard lock(mutex_);
+  if (!token.empty() && tokens_.find(token) != tokens_.end()) {
+    return std::nullopt;
   }
   return statusResponse(unauthorized());
 }
